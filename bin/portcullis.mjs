@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `portcullis` command. Portcullis runs on Node 24; when an older node starts this file
+// (npx on a machine with Node 20 on the PATH), re-run it with the pinned Node 24 of the project.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const major = Number(process.versions.node.split('.')[0]);
+if (major >= 24) {
+  await import('../src/cli/main.ts');
+} else {
+  const pinned = join(here, '..', 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(pinned)) {
+    console.error(`portcullis needs Node.js 24 or newer (this is ${process.version}); run npm install first.`);
+    process.exit(1);
+  }
+  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}

@@ -1,0 +1,208 @@
+// Sessions: password login, refresh-token rotation with reuse detection, logout and revocation.
+import { uuidv7 } from '../crypto/random.ts';
+import { AppError } from '../errors/index.ts';
+import type { Store, User } from '../store/index.ts';
+import type { AccessClaims } from '../tokens/access-token.ts';
+import { normalizeLogin } from './identity.ts';
+import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
+import type { Services } from './services.ts';
+
+export interface ClientInfo {
+  clientId: string;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+}
+
+export interface LoginResult {
+  user: User;
+  tokens: TokenPair;
+  sessionId: string;
+}
+
+// One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
+const badCredentials = (): AppError =>
+  new AppError(400, 'invalid_grant', 'Incorrect username or password.');
+const badRefresh = (why: string): AppError => new AppError(400, 'invalid_grant', why);
+
+export async function findUserByLogin(store: Store, login: string): Promise<User | undefined> {
+  const { kind, normalized } = normalizeLogin(login);
+  return kind === 'email' ? store.users.findByEmailNorm(normalized) : store.users.findByUsernameNorm(normalized);
+}
+
+/** Checks a password; unknown users cost one dummy verification so timing reveals nothing. */
+export async function authenticate(s: Services, login: string, password: string): Promise<User> {
+  const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
+  const user = oversized ? undefined : await findUserByLogin(s.store, login);
+  if (!user) {
+    await s.hasher.verifyDummy(password);
+    throw badCredentials();
+  }
+  if (!(await s.hasher.verify(user.passwordHash, password))) throw badCredentials();
+  // Told only to someone who knows the password, so it leaks nothing an attacker could use.
+  if (!user.isActive) throw new AppError(400, 'invalid_grant', 'This account is disabled.');
+  if (s.hasher.needsRehash(user.passwordHash)) {
+    // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
+    const upgraded = await s.hasher.hash(password);
+    return (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock())) ?? user;
+  }
+  return user;
+}
+
+export async function passwordLogin(
+  s: Services,
+  input: { username: string; password: string; scope?: string | undefined },
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const user = await authenticate(s, input.username, input.password);
+  const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
+  return startSession(s, user, scope, client);
+}
+
+export async function startSession(
+  s: Services,
+  user: User,
+  scope: string,
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const now = s.clock();
+  const sessionId = uuidv7(now);
+  const refreshToken = s.refreshTokens.create();
+  const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
+  await s.store.transaction(async (tx) => {
+    await tx.sessions.create({
+      id: sessionId,
+      userId: user.id,
+      clientId: client.clientId,
+      scope,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      userAgent: client.userAgent,
+      ip: client.ip,
+    });
+    await tx.refreshTokens.insert({
+      hash: s.refreshTokens.hash(refreshToken),
+      sessionId,
+      userId: user.id,
+      createdAt: now,
+      expiresAt,
+    });
+  });
+  const tokens = await pairFor(s, user, sessionId, client.clientId, scope, refreshToken);
+  return { user, tokens, sessionId };
+}
+
+async function pairFor(
+  s: Services,
+  user: User,
+  sessionId: string,
+  clientId: string,
+  scope: string,
+  refreshToken: string,
+): Promise<TokenPair> {
+  const { token } = await s.accessTokens.issue({
+    userId: user.id,
+    username: user.username,
+    sessionId,
+    clientId,
+    scope,
+  });
+  return {
+    access_token: token,
+    token_type: 'bearer',
+    expires_in: s.config.accessTokenTtlSeconds,
+    refresh_token: refreshToken,
+    scope,
+  };
+}
+
+/** Rotation: each refresh token works once. A reuse outside the grace window ends the session. */
+export async function refresh(
+  s: Services,
+  token: string,
+  requestedScope: string | undefined,
+): Promise<LoginResult> {
+  if (!s.refreshTokens.looksValid(token)) throw badRefresh('The refresh token is invalid.');
+  const hash = s.refreshTokens.hash(token);
+  const now = s.clock();
+  const row = await s.store.refreshTokens.findByHash(hash);
+  if (!row) throw badRefresh('The refresh token is invalid.');
+  const session = await s.store.sessions.findById(row.sessionId);
+  if (!session || session.revokedAt !== null) throw badRefresh('The session has ended.');
+  if (row.expiresAt <= now || session.expiresAt <= now) throw badRefresh('The refresh token has expired.');
+  const user = await s.store.users.findById(row.userId);
+  if (!user || !user.isActive) throw badRefresh('The account is disabled or gone.');
+
+  const successor = s.refreshTokens.successor(token);
+  const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
+  const rotated = await s.store.transaction(async (tx) => {
+    // The conditional update is the lock: of two concurrent refreshes exactly one wins.
+    if (!(await tx.refreshTokens.markUsed(hash, now))) return false;
+    await tx.refreshTokens.insert({
+      hash: s.refreshTokens.hash(successor),
+      sessionId: session.id,
+      userId: user.id,
+      createdAt: now,
+      expiresAt,
+    });
+    await tx.sessions.touch(session.id, now, expiresAt);
+    return true;
+  });
+  if (!rotated) {
+    const used = await s.store.refreshTokens.findByHash(hash);
+    const usedAt = used?.usedAt ?? now;
+    // Two tabs refreshing at once get the same successor; later reuse means the token leaked.
+    if (now - usedAt > s.config.refreshReuseGraceSeconds * 1000) {
+      await endSessions(s, [session.id]);
+      throw badRefresh('The refresh token was already used; the session has been ended.');
+    }
+  }
+  const allowed = effectiveScopes(user, s.config.scopes).filter((x) => session.scope.split(' ').includes(x));
+  const scope = grantScope(parseScope(requestedScope), allowed);
+  const tokens = await pairFor(s, user, session.id, session.clientId, scope, successor);
+  return { user, tokens, sessionId: session.id };
+}
+
+/** Ends sessions: their refresh tokens stop working and their access tokens are denied at once. */
+export async function endSessions(s: Services, sessionIds: readonly string[]): Promise<void> {
+  if (sessionIds.length === 0) return;
+  const now = s.clock();
+  const entries = s.revocations.sessionEntries(sessionIds);
+  await s.store.transaction(async (tx) => {
+    for (const id of sessionIds) await tx.sessions.revoke(id, now);
+    for (const entry of entries) await tx.revocations.insert(entry);
+  });
+  s.revocations.apply(entries);
+}
+
+export async function endOtherSessions(s: Services, userId: string, keepSessionId?: string): Promise<void> {
+  const active = await s.store.sessions.listActive(userId, s.clock());
+  await endSessions(
+    s,
+    active.filter((x) => x.id !== keepSessionId).map((x) => x.id),
+  );
+}
+
+/** RFC 7009: a refresh or access token ends its session; anything else is quietly ignored. */
+export async function revokeToken(s: Services, token: string): Promise<void> {
+  if (s.refreshTokens.looksValid(token)) {
+    const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+    if (row) await endSessions(s, [row.sessionId]);
+    return;
+  }
+  let claims: AccessClaims;
+  try {
+    claims = await s.accessTokens.verifySignature(token);
+  } catch {
+    return;
+  }
+  await endSessions(s, [claims.sid]);
+}

@@ -1,0 +1,51 @@
+// `portcullis <command>`: one file per command; this one only dispatches.
+import { ConfigError } from '../config/index.ts';
+
+const USAGE = `Usage: portcullis <command> [options]
+
+Commands:
+  serve [--workers N|auto]                 start the server (default command of npm start)
+  migrate                                  apply database migrations
+  user create --email E --username U [--password P] [--superuser]
+                                           create a user (password from stdin when omitted)
+  user set-password USERNAME [--password P]
+                                           set a user's password and end their other sessions
+  keys rotate                              add a new signing key; old ones verify until their tokens expire
+  keys list                                list signing keys
+
+Configuration comes from the environment and .env (see README).`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).serve,
+  migrate: async () => (await import('./migrate.ts')).migrate,
+  user: async () => (await import('./user.ts')).user,
+  keys: async () => (await import('./keys.ts')).keys,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 1;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`portcullis: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`portcullis: ${error.message}`);
+      return 78; // EX_CONFIG
+    }
+    console.error(`portcullis: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;

@@ -1,0 +1,100 @@
+// Configuration: load (environment over .env) → validate every variable → freeze.
+// The only module that reads process.env or .env.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { SETTINGS, type Settings } from './settings.ts';
+
+export type Algorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+
+export interface Config extends Settings {
+  /** Raw HMAC key bytes (SECRET_KEY as UTF-8, as PyJWT uses it). */
+  readonly secretKey: Uint8Array;
+  /** Where the secret came from, for the start-up log line. */
+  readonly secretSource: 'environment' | 'generated' | 'data-dir';
+  /** Pepper for refresh-token hashes, when REFRESH_SECRET_KEY is set; otherwise derived. */
+  readonly refreshSecretKey: Uint8Array | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadOptions {
+  /** Defaults to process.env. Tests pass their own. */
+  env?: Record<string, string | undefined>;
+  /** Directory holding `.env`; defaults to process.cwd(). Pass null to ignore `.env`. */
+  envFileDir?: string | null;
+}
+
+export function readEnvironment(options: LoadOptions = {}): Record<string, string | undefined> {
+  const env = options.env ?? process.env;
+  const dir = options.envFileDir === undefined ? process.cwd() : options.envFileDir;
+  const file = dir === null ? undefined : join(dir, '.env');
+  const fromFile = file && existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = readEnvironment(options);
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const raw = env[setting.name];
+    const given = raw === undefined || raw === '' ? undefined : raw;
+    try {
+      values[setting.key] = setting.parse(given, values as Partial<Settings>);
+    } catch (error) {
+      problems.push(`${setting.name}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const settings = values as unknown as Settings;
+  const secret = resolveSecret(env.SECRET_KEY, settings, problems);
+  const refresh = env.REFRESH_SECRET_KEY;
+  if (settings.nodeEnv === 'production' && refresh !== undefined && refresh.length < 32) {
+    problems.push('REFRESH_SECRET_KEY: must be at least 32 bytes in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    ...settings,
+    secretKey: secret.key,
+    secretSource: secret.source,
+    refreshSecretKey: refresh ? Buffer.from(refresh, 'utf8') : undefined,
+  });
+}
+
+function resolveSecret(
+  raw: string | undefined,
+  settings: Settings,
+  problems: string[],
+): { key: Uint8Array; source: Config['secretSource'] } {
+  const production = settings.nodeEnv === 'production';
+  if (raw) {
+    // RFC 7518 §3.2: an HS256 key must be at least 256 bits; production refuses anything weaker.
+    if (production && Buffer.byteLength(raw, 'utf8') < 32) {
+      problems.push('SECRET_KEY: must be at least 32 bytes in production (try `openssl rand -hex 32`)');
+    }
+    return { key: Buffer.from(raw, 'utf8'), source: 'environment' };
+  }
+  if (production) {
+    // A generated secret would differ per instance and vanish with the disk: refuse in production.
+    problems.push('SECRET_KEY: required when NODE_ENV=production (try `openssl rand -hex 32`)');
+    return { key: new Uint8Array(), source: 'environment' };
+  }
+  const file = resolve(settings.dataDir, 'secret.key');
+  if (existsSync(file)) {
+    return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: 'data-dir' };
+  }
+  mkdirSync(settings.dataDir, { recursive: true });
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: 'generated' };
+}

@@ -1,0 +1,203 @@
+// The table of settings: one line per environment variable, its default and its rule.
+import { resolve } from 'node:path';
+import { OWASP_MINIMUM } from '../crypto/passwords.ts';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type Algorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+
+export interface Settings {
+  readonly nodeEnv: NodeEnv;
+  readonly algorithm: Algorithm;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly scopes: readonly string[];
+  readonly defaultScopes: readonly string[];
+  readonly trustProxy: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly passwordMinLength: number;
+  readonly passwordMaxLength: number;
+  readonly passwordHashMemoryKib: number;
+  readonly passwordHashTimeCost: number;
+  readonly passwordHashParallelism: number;
+  readonly keysReloadSeconds: number;
+  readonly revocationPollMs: number;
+  readonly defaultClientId: string;
+  readonly logLevel: string;
+}
+
+type Parsed = Partial<Settings>;
+interface Setting {
+  name: string;
+  key: keyof Settings;
+  parse(raw: string | undefined, previous: Parsed): unknown;
+}
+
+function int(min: number, max: number, fallback: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[], fallback: T) {
+  return (raw: string | undefined): T => {
+    if (raw === undefined) return fallback;
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new Error(`must be one of ${choices.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  };
+}
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  if (url.search || url.hash) throw new Error('must not have a query or fragment');
+  return raw;
+}
+
+function words(raw: string | undefined, fallback: string): string[] {
+  const list = (raw ?? fallback).split(/[\s,]+/).filter(Boolean);
+  for (const word of list) {
+    // RFC 6749 §3.3 scope-token characters.
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word)) throw new Error(`"${word}" is not a valid scope`);
+  }
+  return [...new Set(list)];
+}
+
+// A password hash weaker than OWASP's minimum is allowed only in tests, never by accident.
+function hashCost(field: keyof typeof OWASP_MINIMUM, fallback: number, max: number) {
+  return (raw: string | undefined, previous: Parsed): number => {
+    const value = int(1, max, fallback)(raw);
+    if (previous.nodeEnv !== 'test' && value < OWASP_MINIMUM[field]) {
+      throw new Error(`must be at least ${OWASP_MINIMUM[field]} (OWASP minimum); lower values are for NODE_ENV=test only`);
+    }
+    return value;
+  };
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'NODE_ENV', key: 'nodeEnv', parse: oneOf(['development', 'production', 'test'], 'development') },
+  { name: 'ALGORITHM', key: 'algorithm', parse: oneOf(['ES256', 'HS256', 'RS256', 'EdDSA'], 'ES256') },
+  {
+    name: 'ACCESS_TOKEN_EXPIRE_MINUTES',
+    key: 'accessTokenTtlSeconds',
+    parse: (raw) => int(1, 24 * 60, 15)(raw) * 60,
+  },
+  {
+    name: 'REFRESH_TOKEN_EXPIRE_DAYS',
+    key: 'refreshTokenTtlSeconds',
+    parse: (raw) => int(1, 365, 7)(raw) * 86_400,
+  },
+  { name: 'REFRESH_REUSE_GRACE_SECONDS', key: 'refreshReuseGraceSeconds', parse: int(0, 60, 10) },
+  { name: 'PORT', key: 'port', parse: int(0, 65_535, 8000) },
+  { name: 'HOST', key: 'host', parse: (raw) => raw ?? '127.0.0.1' },
+  {
+    name: 'ISSUER',
+    key: 'issuer',
+    parse: (raw, p) => (raw === undefined ? `http://localhost:${p.port ?? 8000}` : httpUrl(raw)),
+  },
+  { name: 'AUDIENCE', key: 'audience', parse: (raw, p) => raw ?? p.issuer },
+  {
+    name: 'PUBLIC_URL',
+    key: 'publicUrl',
+    parse: (raw, p) => (raw === undefined ? p.issuer : httpUrl(raw)),
+  },
+  { name: 'DATA_DIR', key: 'dataDir', parse: (raw) => resolve(raw ?? './data') },
+  {
+    name: 'DATABASE_URL',
+    key: 'databaseUrl',
+    parse: (raw, p) => {
+      const url = raw ?? `sqlite:${resolve(p.dataDir ?? './data', 'portcullis.db')}`;
+      if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(url)) {
+        throw new Error('must start with sqlite: or postgres://');
+      }
+      return url;
+    },
+  },
+  {
+    name: 'REDIS_URL',
+    key: 'redisUrl',
+    parse: (raw) => {
+      if (raw !== undefined && !/^rediss?:\/\//.test(raw)) throw new Error('must start with redis:// or rediss://');
+      return raw;
+    },
+  },
+  {
+    name: 'SMTP_URL',
+    key: 'smtpUrl',
+    parse: (raw) => {
+      if (raw !== undefined && !/^smtps?:\/\//.test(raw)) throw new Error('must start with smtp:// or smtps://');
+      return raw;
+    },
+  },
+  { name: 'SCOPES', key: 'scopes', parse: (raw) => words(raw, 'read write admin') },
+  {
+    name: 'DEFAULT_SCOPES',
+    key: 'defaultScopes',
+    parse: (raw, p) => {
+      const list = words(raw, 'read write');
+      const unknown = list.filter((s) => !p.scopes?.includes(s));
+      if (unknown.length > 0) throw new Error(`names scopes missing from SCOPES: ${unknown.join(', ')}`);
+      // admin is what superusers get; granting it by default would make every user an administrator.
+      if (list.includes('admin')) throw new Error('must not include admin (superusers get it)');
+      return list;
+    },
+  },
+  { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => raw },
+  {
+    name: 'CORS_ORIGINS',
+    key: 'corsOrigins',
+    parse: (raw) => (raw ?? '').split(/[\s,]+/).filter(Boolean).map((o) => new URL(httpUrl(o)).origin),
+  },
+  { name: 'PASSWORD_MIN_LENGTH', key: 'passwordMinLength', parse: int(8, 64, 8) },
+  {
+    name: 'PASSWORD_MAX_LENGTH',
+    key: 'passwordMaxLength',
+    parse: (raw, p) => {
+      const value = int(64, 4096, 256)(raw);
+      if (value < (p.passwordMinLength ?? 8)) throw new Error('must not be below PASSWORD_MIN_LENGTH');
+      return value;
+    },
+  },
+  {
+    name: 'PASSWORD_HASH_MEMORY_KIB',
+    key: 'passwordHashMemoryKib',
+    parse: hashCost('memoryCost', OWASP_MINIMUM.memoryCost, 4 * 1024 * 1024),
+  },
+  { name: 'PASSWORD_HASH_TIME_COST', key: 'passwordHashTimeCost', parse: hashCost('timeCost', 2, 100) },
+  { name: 'PASSWORD_HASH_PARALLELISM', key: 'passwordHashParallelism', parse: int(1, 16, 1) },
+  { name: 'KEYS_RELOAD_SECONDS', key: 'keysReloadSeconds', parse: int(1, 86_400, 60) },
+  { name: 'REVOCATION_POLL_MS', key: 'revocationPollMs', parse: int(100, 60_000, 1000) },
+  {
+    name: 'DEFAULT_CLIENT_ID',
+    key: 'defaultClientId',
+    parse: (raw) => {
+      if (raw !== undefined && !/^[\x20-\x7E]{1,128}$/.test(raw)) throw new Error('must be printable ASCII');
+      return raw ?? 'portcullis';
+    },
+  },
+  {
+    name: 'LOG_LEVEL',
+    key: 'logLevel',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  },
+];

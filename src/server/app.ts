@@ -1,0 +1,113 @@
+// buildApp(config, deps): the whole server. The CLI's `serve` only calls it and listens; tests build
+// it with a temporary data directory and an injected clock.
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createServices, type Services } from '../auth/services.ts';
+import type { Config } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { openDatabase } from '../store/database.ts';
+import { createStore } from '../store/index.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import { createGuards } from './authenticate.ts';
+import { sendProblem, toAppError } from './errors.ts';
+import { routes } from './routes/index.ts';
+import { sharedSchemas } from './schemas.ts';
+
+export interface AppDeps {
+  clock?: () => number;
+  /** A pino logger option or instance; defaults to JSON logs at LOG_LEVEL. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+function trustProxy(value: string | undefined): FastifyServerOptions['trustProxy'] {
+  // Without TRUST_PROXY the socket address is the client: X-Forwarded-For is ignored.
+  if (value === undefined) return false;
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const database = await openDatabase(config.databaseUrl);
+  await migrateToLatest(database);
+  const store = createStore(database);
+  const services = await createServices(config, { store, clock: deps.clock });
+
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: BODY_LIMIT,
+    trustProxy: trustProxy(config.trustProxy),
+    return503OnClosing: true,
+    ajv: {
+      // Wrong types are errors, not silently coerced; unknown fields are dropped, never honoured.
+      customOptions: { coerceTypes: false, removeAdditional: true, allErrors: true, useDefaults: false },
+    },
+  });
+  app.decorate('services', services);
+  app.decorateRequest('caller', null);
+  app.addHook('onClose', async () => {
+    services.close();
+    await store.close();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, request);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new AppError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await app.register(swagger, openApiOptions(config));
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: true },
+  });
+  await app.register(routes, { services, guards: createGuards(services) });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+function openApiOptions(config: Config) {
+  return {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Portcullis',
+        version: '0.1.0',
+        description:
+          'JWT authentication server. Click **Authorize**, enter a username and password (leave the client fields empty), then try `GET /users/me`.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          oauth2: {
+            type: 'oauth2' as const,
+            flows: {
+              password: {
+                tokenUrl: '/token',
+                refreshUrl: '/token',
+                scopes: Object.fromEntries(config.scopes.map((s) => [s, `the ${s} scope`])),
+              },
+            },
+          },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json: { $id?: unknown }, _base: unknown, _frag: unknown, i: number) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  };
+}

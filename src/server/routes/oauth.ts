@@ -1,0 +1,181 @@
+// The OAuth endpoints: /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662).
+// Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../auth/services.ts';
+import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
+import { OAuthError } from '../../errors/index.ts';
+import type { AccessClaims } from '../../tokens/access-token.ts';
+import { clientInfo, type Guards } from '../authenticate.ts';
+import { sendOAuthError, toAppError } from '../errors.ts';
+import { errorResponses, ref } from '../schemas.ts';
+
+interface TokenBody {
+  grant_type?: string;
+  username?: string;
+  password?: string;
+  scope?: string;
+  refresh_token?: string;
+  client_id?: string;
+  client_secret?: string;
+}
+
+const text = { type: 'string', maxLength: 8192 } as const;
+
+const tokenSchema = {
+  summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+  tags: ['oauth'],
+  consumes: ['application/x-www-form-urlencoded', 'application/json'],
+  body: {
+    type: 'object',
+    properties: {
+      grant_type: { ...text, description: 'password (default) or refresh_token' },
+      username: { ...text, description: 'username or email' },
+      password: text,
+      scope: text,
+      refresh_token: text,
+      client_id: text,
+      client_secret: text,
+    },
+  },
+  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413], 'OAuthError') },
+};
+
+const tokenOnly = {
+  type: 'object',
+  properties: { token: text, token_type_hint: text, client_id: text, client_secret: text },
+} as const;
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined || value === '') throw new OAuthError('invalid_request', `${name} is required.`);
+  return value;
+}
+
+/** Public clients only: a client_id is recorded, a client secret is refused (there are none). */
+function clientId(s: Services, body: { client_id?: string; client_secret?: string }): string {
+  if (body.client_secret) throw new OAuthError('invalid_client', 'Client authentication is not supported: public clients only.', 401);
+  const id = body.client_id;
+  if (id === undefined || id === '') return s.config.defaultClientId;
+  if (!/^[\x20-\x7E]{1,128}$/.test(id)) throw new OAuthError('invalid_request', 'client_id is malformed.');
+  return id;
+}
+
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+export function introspection(claims: AccessClaims, username: string): Record<string, unknown> {
+  return {
+    active: true,
+    sub: claims.sub,
+    scope: claims.scope,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    sid: claims.sid,
+    username,
+    client_id: claims.client_id,
+    token_type: 'access_token',
+    iss: claims.iss,
+    aud: claims.aud,
+  };
+}
+
+export async function oauthRoutes(app: FastifyInstance, opts: { services: Services; guards: Guards }): Promise<void> {
+  const s = opts.services;
+  app.setErrorHandler((error, request, reply) => {
+    sendOAuthError(reply, error instanceof OAuthError ? error : toAppError(error, request));
+  });
+
+  app.post('/token', { schema: tokenSchema }, async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
+    const body = request.body ?? {};
+    const client = clientInfo(request, clientId(s, body));
+    // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
+    const grant = body.grant_type || 'password';
+    if (grant === 'password') {
+      const result = await passwordLogin(
+        s,
+        { username: required(body.username, 'username'), password: required(body.password, 'password'), scope: body.scope },
+        client,
+      );
+      return noStore(reply).send(result.tokens);
+    }
+    if (grant === 'refresh_token') {
+      const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
+      return noStore(reply).send(result.tokens);
+    }
+    throw new OAuthError('unsupported_grant_type', `grant_type ${grant.slice(0, 64)} is not supported.`);
+  });
+
+  app.post(
+    '/revoke',
+    {
+      schema: {
+        summary: 'Revoke a refresh or access token (RFC 7009); ends its session',
+        tags: ['oauth'],
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        body: tokenOnly,
+        response: { 200: { type: 'object', additionalProperties: false, properties: {} }, ...errorResponses([400], 'OAuthError') },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { token?: string } | undefined }>, reply) => {
+      const token = required(request.body?.token, 'token');
+      // RFC 7009 §2.2: unknown or invalid tokens are answered 200 all the same.
+      await revokeToken(s, token);
+      return noStore(reply).send({});
+    },
+  );
+
+  app.post(
+    '/introspect',
+    {
+      preHandler: opts.guards.admin,
+      schema: {
+        summary: 'Token introspection (RFC 7662); superusers only',
+        tags: ['oauth'],
+        security: [{ oauth2: ['admin'] }],
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        body: tokenOnly,
+        response: {
+          200: { type: 'object', additionalProperties: true, properties: { active: { type: 'boolean' } } },
+          ...errorResponses([400, 401, 403], 'OAuthError'),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { token?: string } | undefined }>, reply) => {
+      const token = required(request.body?.token, 'token');
+      return noStore(reply).send(await introspect(s, token));
+    },
+  );
+}
+
+async function introspect(s: Services, token: string): Promise<Record<string, unknown>> {
+  const inactive = { active: false };
+  if (s.refreshTokens.looksValid(token)) {
+    const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+    const session = row && (await s.store.sessions.findById(row.sessionId));
+    const user = row && (await s.store.users.findById(row.userId));
+    const now = s.clock();
+    if (!row || !session || !user || row.usedAt !== null || session.revokedAt !== null || !user.isActive) return inactive;
+    if (row.expiresAt <= now || session.expiresAt <= now) return inactive;
+    return {
+      active: true,
+      sub: user.id,
+      scope: session.scope,
+      exp: Math.floor(Math.min(row.expiresAt, session.expiresAt) / 1000),
+      iat: Math.floor(row.createdAt / 1000),
+      sid: session.id,
+      username: user.username,
+      client_id: session.clientId,
+      token_type: 'refresh_token',
+      iss: s.config.issuer,
+    };
+  }
+  try {
+    const claims = await s.accessTokens.verify(token);
+    const user = await s.store.users.findById(claims.sub);
+    if (!user || !user.isActive) return inactive;
+    return introspection(claims, user.username);
+  } catch {
+    return inactive;
+  }
+}

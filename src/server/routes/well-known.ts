@@ -1,0 +1,43 @@
+// Discovery and health: JWKS, RFC 8414 metadata, liveness and readiness.
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../auth/services.ts';
+
+export async function wellKnownRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const s = opts.services;
+  const base = s.config.issuer.replace(/\/+$/, '');
+  const metadata = {
+    issuer: s.config.issuer,
+    token_endpoint: `${base}/token`,
+    revocation_endpoint: `${base}/revoke`,
+    introspection_endpoint: `${base}/introspect`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    grant_types_supported: ['password', 'refresh_token'],
+    response_types_supported: [],
+    scopes_supported: s.config.scopes,
+    token_endpoint_auth_methods_supported: ['none'],
+    revocation_endpoint_auth_methods_supported: ['none'],
+    introspection_endpoint_auth_methods_supported: ['bearer'],
+    service_documentation: `${s.config.publicUrl.replace(/\/+$/, '')}/docs`,
+  };
+
+  app.get('/.well-known/jwks.json', { schema: { tags: ['discovery'], summary: 'Public signing keys' } }, async (_request, reply) => {
+    // Short cache: a rotated-in key must reach resource servers quickly.
+    return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
+  });
+
+  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['discovery'], summary: 'RFC 8414 metadata' } }, async (_request, reply) => {
+    return reply.header('cache-control', 'public, max-age=3600').send(metadata);
+  });
+
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the database answers' } }, async (_request, reply) => {
+    try {
+      await s.store.ping();
+      return { status: 'ready', checks: { database: 'ok' } };
+    } catch (error) {
+      reply.log.warn({ err: error }, 'readiness check failed');
+      return reply.code(503).send({ status: 'unavailable', checks: { database: 'failing' } });
+    }
+  });
+}

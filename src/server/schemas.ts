@@ -1,0 +1,113 @@
+// JSON schemas shared by the routes. Response schemas double as a filter: a field that is not listed
+// (a password hash, a secret) can never reach a client.
+import type { User } from '../store/index.ts';
+
+export const userSchema = {
+  $id: 'User',
+  type: 'object',
+  required: ['id', 'email', 'username', 'is_active', 'is_superuser', 'is_verified', 'scopes', 'created_at'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'Stable id; the `sub` of the user’s tokens.' },
+    email: { type: 'string' },
+    username: { type: 'string' },
+    is_active: { type: 'boolean' },
+    is_superuser: { type: 'boolean' },
+    is_verified: { type: 'boolean' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export interface UserView {
+  id: string;
+  email: string;
+  username: string;
+  is_active: boolean;
+  is_superuser: boolean;
+  is_verified: boolean;
+  scopes: string[];
+  created_at: string;
+}
+
+export function userView(user: User): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    is_active: user.isActive,
+    is_superuser: user.isSuperuser,
+    is_verified: user.isVerified,
+    scopes: user.scopes,
+    created_at: new Date(user.createdAt).toISOString(),
+  };
+}
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details, with a stable `code`.',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  additionalProperties: true,
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+export const oauthErrorSchema = {
+  $id: 'OAuthError',
+  type: 'object',
+  description: 'RFC 6749 §5.2 error.',
+  required: ['error'],
+  additionalProperties: true,
+  properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+} as const;
+
+export const tokenPairSchema = {
+  $id: 'TokenPair',
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope'],
+  additionalProperties: false,
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['bearer'] },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' },
+    scope: { type: 'string' },
+  },
+} as const;
+
+export const sessionSchema = {
+  $id: 'Session',
+  type: 'object',
+  required: ['id', 'created_at', 'last_used_at', 'user_agent', 'ip', 'current'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: 'string', format: 'date-time' },
+    user_agent: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'] },
+    current: { type: 'boolean' },
+  },
+} as const;
+
+export const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` });
+
+/** Error answers for the documentation; `ids` picks problem or OAuth bodies. */
+export function errorResponses(codes: number[], id: 'Problem' | 'OAuthError' = 'Problem'): Record<number, unknown> {
+  return Object.fromEntries(codes.map((c) => [c, ref(id)]));
+}
+
+export const sharedSchemas = [userSchema, problemSchema, oauthErrorSchema, tokenPairSchema, sessionSchema];

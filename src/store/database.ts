@@ -1,0 +1,75 @@
+// Opens the one Kysely instance the store runs on, from DATABASE_URL.
+import { resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Schema } from './schema.ts';
+import { NodeSqliteDialect, openSqliteFile, SQLITE_MEMORY, sqliteAdapter } from './sqlite.ts';
+
+export interface Database {
+  kysely: Kysely<Schema>;
+  dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+const PG_INT8_OID = 20;
+
+/**
+ * `sqlite:<path>` (relative to the working directory, or absolute; `sqlite://<path>` also works),
+ * `sqlite::memory:`, or `postgres://…` / `postgresql://…`.
+ */
+export async function openDatabase(url: string): Promise<Database> {
+  if (url.startsWith('sqlite:')) return openSqlite(sqlitePath(url));
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+  // Only the scheme is echoed: the rest of a database URL may hold a password.
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
+  throw new Error(
+    `DATABASE_URL: unsupported scheme ${scheme}; use sqlite:<path>, sqlite::memory: or postgres://…`,
+  );
+}
+
+function sqlitePath(url: string): string {
+  let rest = url.slice('sqlite:'.length);
+  if (rest.startsWith('//')) rest = rest.slice(2);
+  if (rest === '') throw new Error('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/portcullis.db');
+  return rest === SQLITE_MEMORY ? rest : resolve(rest);
+}
+
+async function openSqlite(path: string): Promise<Database> {
+  const adapter = sqliteAdapter(openSqliteFile(path));
+  const kysely = new Kysely<Schema>({ dialect: new NodeSqliteDialect({ database: adapter }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    async close(): Promise<void> {
+      await kysely.destroy();
+      // destroy() closes the file only if a query ran; close it ourselves otherwise.
+      adapter.close();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        // Timestamps (ms) and counts are int8; they fit a JS number (< 2^53), so read them as one.
+        oid === PG_INT8_OID && format !== 'binary'
+          ? (value: string): number => Number(value)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    async close(): Promise<void> {
+      await kysely.destroy();
+      // As above: destroy() ends the pool only if a query ran.
+      if (!pool.ended) await pool.end();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The store: one repository per table over one Kysely instance (SQLite or PostgreSQL).
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './database.ts';
+import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
+import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
+import type { Schema } from './schema.ts';
+import { createSessionRepository, type SessionRepository } from './sessions.ts';
+import { createSigningKeyRepository, type SigningKeyRepository } from './signing-keys.ts';
+import { createUserRepository, type UserRepository } from './users.ts';
+
+export { type Database, openDatabase } from './database.ts';
+export { ConflictError, type ConflictField } from './errors.ts';
+export { migrateToLatest } from './migrate.ts';
+export * from './refresh-tokens.ts';
+export * from './revocations.ts';
+export * from './sessions.ts';
+export * from './signing-keys.ts';
+export * from './users.ts';
+
+export interface Store {
+  users: UserRepository;
+  sessions: SessionRepository;
+  refreshTokens: RefreshTokenRepository;
+  signingKeys: SigningKeyRepository;
+  revocations: RevocationRepository;
+  /**
+   * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
+   * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
+   * awaiting it from inside fn would never finish). A nested tx.transaction joins the outer one.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStore(db: Database): Store {
+  return {
+    ...repositories(db.kysely),
+    transaction: (fn) => db.kysely.transaction().execute((trx) => fn(transactionStore(trx))),
+    ping: () => ping(db.kysely),
+    close: () => db.close(),
+  };
+}
+
+function transactionStore(trx: Kysely<Schema>): Store {
+  const tx: Store = {
+    ...repositories(trx),
+    transaction: (fn) => fn(tx),
+    ping: () => ping(trx),
+    async close(): Promise<void> {
+      throw new Error('store.close() called inside a transaction; close the outer store');
+    },
+  };
+  return tx;
+}
+
+function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 'close'> {
+  return {
+    users: createUserRepository(db),
+    sessions: createSessionRepository(db),
+    refreshTokens: createRefreshTokenRepository(db),
+    signingKeys: createSigningKeyRepository(db),
+    revocations: createRevocationRepository(db),
+  };
+}
+
+async function ping(db: Kysely<Schema>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

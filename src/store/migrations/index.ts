@@ -1,0 +1,15 @@
+// Every migration, in order. Static imports (not a folder scan) so a bundled build keeps them.
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as initial from './2026_11_23_000001_initial.ts';
+
+const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '2026_11_23_000001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...MIGRATIONS };
+  },
+};
+
+export const migrationNames: readonly string[] = Object.keys(MIGRATIONS);

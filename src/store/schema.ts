@@ -1,0 +1,65 @@
+// The database as Kysely sees it: one interface per table, snake_case columns.
+// Timestamps are integers (ms since the epoch; int8 parsed to number on PostgreSQL),
+// booleans are integer 0/1 in both databases, scopes are one space-delimited text.
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_norm: string;
+  username: string;
+  username_norm: string;
+  password_hash: string;
+  is_active: number;
+  is_superuser: number;
+  is_verified: number;
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface RevocationsTable {
+  id: string;
+  kind: string;
+  subject: string;
+  at: number;
+  expires_at: number;
+}
+
+export interface Schema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+  revocations: RevocationsTable;
+}

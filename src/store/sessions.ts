@@ -1,0 +1,125 @@
+// The sessions table: one row per login (device), the unit that refresh and revocation act on.
+import type { Kysely, Selectable } from 'kysely';
+import { mapConflict } from './errors.ts';
+import type { Schema, SessionsTable } from './schema.ts';
+
+export interface Session {
+  id: string;
+  userId: string;
+  clientId: string;
+  scope: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  revokedAt: number | null;
+}
+
+export type NewSession = Omit<Session, 'revokedAt'>;
+
+export interface SessionRepository {
+  create(s: NewSession): Promise<void>;
+  findById(id: string): Promise<Session | undefined>;
+  listActive(userId: string, now: number): Promise<Session[]>;
+  touch(id: string, lastUsedAt: number, expiresAt: number): Promise<void>;
+  revoke(id: string, now: number): Promise<boolean>;
+  revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<string[]>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
+  return {
+    async create(s: NewSession): Promise<void> {
+      await mapConflict(() =>
+        db
+          .insertInto('sessions')
+          .values({
+            id: s.id,
+            user_id: s.userId,
+            client_id: s.clientId,
+            scope: s.scope,
+            created_at: s.createdAt,
+            last_used_at: s.lastUsedAt,
+            expires_at: s.expiresAt,
+            user_agent: s.userAgent,
+            ip: s.ip,
+            revoked_at: null,
+          })
+          .execute(),
+      );
+    },
+
+    async findById(id: string): Promise<Session | undefined> {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toSession(row);
+    },
+
+    async listActive(userId: string, now: number): Promise<Session[]> {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('last_used_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async touch(id: string, lastUsedAt: number, expiresAt: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: lastUsedAt, expires_at: expiresAt })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async revoke(id: string, now: number): Promise<boolean> {
+      // Only the first revocation counts, so the caller records (and audits) it exactly once.
+      const result = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<string[]> {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (exceptId !== undefined) query = query.where('id', '<>', exceptId);
+      const rows = await query.returning('id').execute();
+      return rows.map((row) => row.id).sort();
+    },
+
+    async deleteExpired(now: number): Promise<number> {
+      // Their refresh tokens go with them (ON DELETE CASCADE).
+      const result = await db
+        .deleteFrom('sessions')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    scope: row.scope,
+    createdAt: Number(row.created_at),
+    lastUsedAt: Number(row.last_used_at),
+    expiresAt: Number(row.expires_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}

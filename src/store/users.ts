@@ -1,0 +1,174 @@
+// The users table: accounts, their normalised login names, roles and scopes.
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { mapConflict } from './errors.ts';
+import type { Schema, UsersTable } from './schema.ts';
+
+export interface User {
+  id: string;
+  email: string;
+  username: string;
+  passwordHash: string;
+  isActive: boolean;
+  isSuperuser: boolean;
+  isVerified: boolean;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewUser extends Omit<User, 'updatedAt'> {
+  emailNorm: string;
+  usernameNorm: string;
+}
+
+export type UserPatch = Partial<
+  Pick<
+    User,
+    'email' | 'username' | 'passwordHash' | 'isActive' | 'isSuperuser' | 'isVerified' | 'scopes'
+  >
+> & { emailNorm?: string; usernameNorm?: string };
+
+export interface UserListOptions {
+  limit: number;
+  after?: string;
+  q?: string;
+}
+
+export interface UserRepository {
+  create(user: NewUser): Promise<User>;
+  findById(id: string): Promise<User | undefined>;
+  findByUsernameNorm(norm: string): Promise<User | undefined>;
+  findByEmailNorm(norm: string): Promise<User | undefined>;
+  update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
+  delete(id: string): Promise<boolean>;
+  list(opts: UserListOptions): Promise<User[]>;
+  count(): Promise<number>;
+}
+
+export function createUserRepository(db: Kysely<Schema>): UserRepository {
+  const findBy = async (
+    column: 'id' | 'username_norm' | 'email_norm',
+    value: string,
+  ): Promise<User | undefined> => {
+    const row = await db.selectFrom('users').selectAll().where(column, '=', value).executeTakeFirst();
+    return row && toUser(row);
+  };
+
+  return {
+    async create(user: NewUser): Promise<User> {
+      const row = await mapConflict(() =>
+        db
+          .insertInto('users')
+          .values({
+            id: user.id,
+            email: user.email,
+            email_norm: user.emailNorm,
+            username: user.username,
+            username_norm: user.usernameNorm,
+            password_hash: user.passwordHash,
+            is_active: flag(user.isActive),
+            is_superuser: flag(user.isSuperuser),
+            is_verified: flag(user.isVerified),
+            scopes: joinScopes(user.scopes),
+            created_at: user.createdAt,
+            updated_at: user.createdAt,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      );
+      return toUser(row);
+    },
+
+    findById: (id) => findBy('id', id),
+    findByUsernameNorm: (norm) => findBy('username_norm', norm),
+    findByEmailNorm: (norm) => findBy('email_norm', norm),
+
+    async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
+      const row = await mapConflict(() =>
+        db
+          .updateTable('users')
+          .set({ ...toColumns(patch), updated_at: now })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst(),
+      );
+      return row && toUser(row);
+    },
+
+    async delete(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async list({ limit, after, q }: UserListOptions): Promise<User[]> {
+      let query = db.selectFrom('users').selectAll().orderBy('id', 'asc').limit(limit);
+      if (after !== undefined) query = query.where('id', '>', after);
+      if (q !== undefined && q !== '') {
+        // User input is a literal substring: % and _ must not act as wildcards.
+        const pattern = `%${escapeLike(q.toLowerCase())}%`;
+        query = query.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(username_norm) like ${pattern} escape '\\'`,
+            sql<boolean>`lower(email_norm) like ${pattern} escape '\\'`,
+          ]),
+        );
+      }
+      return (await query.execute()).map(toUser);
+    },
+
+    async count(): Promise<number> {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+function toColumns(patch: UserPatch): Updateable<UsersTable> {
+  const columns: Updateable<UsersTable> = {};
+  if (patch.email !== undefined) columns.email = patch.email;
+  if (patch.emailNorm !== undefined) columns.email_norm = patch.emailNorm;
+  if (patch.username !== undefined) columns.username = patch.username;
+  if (patch.usernameNorm !== undefined) columns.username_norm = patch.usernameNorm;
+  if (patch.passwordHash !== undefined) columns.password_hash = patch.passwordHash;
+  if (patch.isActive !== undefined) columns.is_active = flag(patch.isActive);
+  if (patch.isSuperuser !== undefined) columns.is_superuser = flag(patch.isSuperuser);
+  if (patch.isVerified !== undefined) columns.is_verified = flag(patch.isVerified);
+  if (patch.scopes !== undefined) columns.scopes = joinScopes(patch.scopes);
+  return columns;
+}
+
+function toUser(row: Selectable<UsersTable>): User {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    passwordHash: row.password_hash,
+    isActive: row.is_active === 1,
+    isSuperuser: row.is_superuser === 1,
+    isVerified: row.is_verified === 1,
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function flag(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+function joinScopes(scopes: readonly string[]): string {
+  for (const scope of scopes) {
+    // A space (or an empty scope) inside one scope would silently change the set read back.
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+      throw new TypeError(`invalid scope ${JSON.stringify(scope)}: RFC 6749 scope-token expected`);
+    }
+  }
+  return scopes.join(' ');
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
