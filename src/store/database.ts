@@ -30,7 +30,8 @@ export async function openDatabase(url: string): Promise<Database> {
 function sqlitePath(url: string): string {
   let rest = url.slice('sqlite:'.length);
   if (rest.startsWith('//')) rest = rest.slice(2);
-  if (rest === '') throw new Error('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/portcullis.db');
+  if (rest === '')
+    throw new Error('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/portcullis.db');
   return rest === SQLITE_MEMORY ? rest : resolve(rest);
 }
 

@@ -51,10 +51,13 @@ export function createRefreshTokenRepository(db: Kysely<Schema>): RefreshTokenRe
     async markUsed(hash: string, now: number): Promise<boolean> {
       // One conditional UPDATE, no read-then-write: of concurrent refreshes with the same
       // token exactly one changes the row; every other caller sees false (reuse).
-      const row = await db.selectFrom('refresh_tokens').select('used_at').where('token_hash', '=', hash).executeTakeFirst();
-      if (!row || row.used_at !== null) return false;
-      await db.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', hash).execute();
-      return true;
+      const result = await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: now })
+        .where('token_hash', '=', hash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async deleteForSession(sessionId: string): Promise<number> {
@@ -72,8 +75,8 @@ function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshToken {
     hash: row.token_hash,
     sessionId: row.session_id,
     userId: row.user_id,
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    usedAt: row.used_at === null ? null : Number(row.used_at),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at === null ? null : row.used_at,
   };
 }

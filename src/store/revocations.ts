@@ -75,8 +75,8 @@ function toRevocation(row: Selectable<RevocationsTable>): Revocation {
     id: row.id,
     kind: toKind(row.kind),
     subject: row.subject,
-    at: Number(row.at),
-    expiresAt: Number(row.expires_at),
+    at: row.at,
+    expiresAt: row.expires_at,
   };
 }
 

@@ -51,7 +51,11 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
     },
 
     async findById(id: string): Promise<Session | undefined> {
-      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row && toSession(row);
     },
 
@@ -115,11 +119,11 @@ function toSession(row: Selectable<SessionsTable>): Session {
     userId: row.user_id,
     clientId: row.client_id,
     scope: row.scope,
-    createdAt: Number(row.created_at),
-    lastUsedAt: Number(row.last_used_at),
-    expiresAt: Number(row.expires_at),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
     userAgent: row.user_agent,
     ip: row.ip,
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    revokedAt: row.revoked_at === null ? null : row.revoked_at,
   };
 }

@@ -69,7 +69,7 @@ function toSigningKey(row: Selectable<SigningKeysTable>): SigningKey {
     alg: row.alg,
     publicJwk: row.public_jwk,
     privateJwk: row.private_jwk,
-    createdAt: Number(row.created_at),
-    retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+    createdAt: row.created_at,
+    retiredAt: row.retired_at === null ? null : row.retired_at,
   };
 }

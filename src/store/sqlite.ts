@@ -48,12 +48,19 @@ export function sqliteAdapter(db: DatabaseSync): SqliteDatabase {
       return {
         // A statement that yields columns (SELECT, PRAGMA, … RETURNING) is read with all().
         reader: statement.columns().length > 0,
-        all: (parameters) => statement.all(...toSqlite(parameters)),
+        // node:sqlite rows have a null prototype; pg's are plain objects. Give callers one shape.
+        all: (parameters) => statement.all(...toSqlite(parameters)).map(plain),
         run: (parameters) => statement.run(...toSqlite(parameters)),
-        iterate: (parameters) => statement.iterate(...toSqlite(parameters)),
+        iterate: function* (parameters) {
+          for (const row of statement.iterate(...toSqlite(parameters))) yield plain(row);
+        },
       };
     },
   };
+}
+
+function plain(row: unknown): unknown {
+  return { ...(row as object) };
 }
 
 function toSqlite(parameters: ReadonlyArray<unknown>): SQLInputValue[] {

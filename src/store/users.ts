@@ -50,7 +50,11 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     column: 'id' | 'username_norm' | 'email_norm',
     value: string,
   ): Promise<User | undefined> => {
-    const row = await db.selectFrom('users').selectAll().where(column, '=', value).executeTakeFirst();
+    const row = await db
+      .selectFrom('users')
+      .selectAll()
+      .where(column, '=', value)
+      .executeTakeFirst();
     return row && toUser(row);
   };
 
@@ -119,9 +123,9 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     async count(): Promise<number> {
       const row = await db
         .selectFrom('users')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
-      return Number(row.n);
+      return row.n;
     },
   };
 }
@@ -150,8 +154,8 @@ function toUser(row: Selectable<UsersTable>): User {
     isSuperuser: row.is_superuser === 1,
     isVerified: row.is_verified === 1,
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

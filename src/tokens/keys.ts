@@ -52,8 +52,8 @@ interface LoadedKey {
 const RETIREMENT_MARGIN_MS = 60_000;
 
 export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
-  const algorithm = options.algorithm;
-  if (algorithm === 'HS256') return hmacKeyRing(options.secretKey);
+  if (options.algorithm === 'HS256') return hmacKeyRing(options.secretKey);
+  const algorithm: Exclude<Algorithm, 'HS256'> = options.algorithm;
   const sealKey = deriveKey(options.secretKey, 'signing-keys');
   let keys: LoadedKey[] = [];
 

@@ -1,11 +1,22 @@
 // Conformance cases for the sessions repository.
 import assert from 'node:assert/strict';
 import { ConflictError, type NewSession, type Session, type Store } from '../../src/store/index.ts';
-import { createUserWithSession, FAR_FUTURE, newUser, nextId, type StoreCase, T0 } from './harness.ts';
+import {
+  createUserWithSession,
+  FAR_FUTURE,
+  newUser,
+  nextId,
+  type StoreCase,
+  T0,
+} from './harness.ts';
 
 const HOUR = 3_600_000;
 
-async function addSession(store: Store, userId: string, fields: Partial<NewSession> = {}): Promise<string> {
+async function addSession(
+  store: Store,
+  userId: string,
+  fields: Partial<NewSession> = {},
+): Promise<string> {
   const id = fields.id ?? nextId('session');
   await store.sessions.create({
     id,
@@ -49,7 +60,10 @@ export const sessionCases: StoreCase[] = [
       assert.equal(found?.revokedAt, null);
       assert.equal(await store.sessions.findById('missing'), undefined);
       // The foreign key is enforced (SQLite needs PRAGMA foreign_keys for that).
-      await assert.rejects(addSession(store, 'no-such-user'), (error: unknown) => !(error instanceof ConflictError));
+      await assert.rejects(
+        addSession(store, 'no-such-user'),
+        (error: unknown) => !(error instanceof ConflictError),
+      );
       await assert.rejects(addSession(store, user.id, { id: full.id }), (error: unknown) => {
         assert.ok(error instanceof ConflictError);
         assert.equal(error.field, 'id');
@@ -115,7 +129,11 @@ export const sessionCases: StoreCase[] = [
       const revoked = await store.sessions.revokeAllForUser(me, T0 + 7, keep);
       assert.deepEqual([...revoked].sort(), [a, b].sort());
       assert.equal((await store.sessions.findById(a))?.revokedAt, T0 + 7);
-      assert.equal((await store.sessions.findById(already))?.revokedAt, T0, 'first revocation kept');
+      assert.equal(
+        (await store.sessions.findById(already))?.revokedAt,
+        T0,
+        'first revocation kept',
+      );
       assert.equal((await store.sessions.findById(keep))?.revokedAt, null);
       assert.equal((await store.sessions.findById(theirs))?.revokedAt, null);
       assert.deepEqual(await store.sessions.revokeAllForUser(me, T0 + 8, keep), []);
@@ -131,8 +149,20 @@ export const sessionCases: StoreCase[] = [
       const past = await addSession(store, me, { expiresAt: now - 1 });
       const exact = await addSession(store, me, { expiresAt: now });
       const live = await addSession(store, me, { expiresAt: now + 1 });
-      await store.refreshTokens.insert({ hash: 'old', sessionId: past, userId: me, createdAt: T0, expiresAt: now });
-      await store.refreshTokens.insert({ hash: 'new', sessionId: live, userId: me, createdAt: T0, expiresAt: now });
+      await store.refreshTokens.insert({
+        hash: 'old',
+        sessionId: past,
+        userId: me,
+        createdAt: T0,
+        expiresAt: now,
+      });
+      await store.refreshTokens.insert({
+        hash: 'new',
+        sessionId: live,
+        userId: me,
+        createdAt: T0,
+        expiresAt: now,
+      });
       assert.equal(await store.sessions.deleteExpired(now), 2);
       assert.equal(await store.sessions.findById(past), undefined);
       assert.equal(await store.sessions.findById(exact), undefined);

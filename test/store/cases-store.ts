@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError } from '../../src/store/index.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { migrationNames } from '../../src/store/migrations/index.ts';
-import { newUser, nextId, type StoreCase, T0 } from './harness.ts';
+import { FAR_FUTURE, newUser, nextId, type StoreCase, T0 } from './harness.ts';
 
 export const storeCases: StoreCase[] = [
   {
@@ -14,6 +14,18 @@ export const storeCases: StoreCase[] = [
       assert.deepEqual(firstMigration.applied, [...migrationNames]);
       assert.deepEqual(await migrateToLatest(db), { applied: [] });
       assert.deepEqual(await migrateToLatest(db), { applied: [] });
+    },
+  },
+  {
+    name: 'the driver returns bigint timestamps, counts and 0/1 flags as JS numbers',
+    async run({ db, store }) {
+      await store.users.create(newUser({ createdAt: FAR_FUTURE }));
+      const row = await db.kysely
+        .selectFrom('users')
+        .select((eb) => ['created_at', 'is_active', eb.fn.countAll<number>().as('n')])
+        .groupBy(['created_at', 'is_active'])
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(row, { created_at: FAR_FUTURE, is_active: 1, n: 1 });
     },
   },
   {
@@ -59,7 +71,13 @@ export const storeCases: StoreCase[] = [
         store.transaction(async (tx) => {
           await tx.users.create(user);
           await tx.users.update(kept.id, { isSuperuser: true }, T0 + 1);
-          await tx.revocations.insert({ id: nextId('rev'), kind: 'user', subject: user.id, at: T0, expiresAt: T0 + 1 });
+          await tx.revocations.insert({
+            id: nextId('rev'),
+            kind: 'user',
+            subject: user.id,
+            at: T0,
+            expiresAt: T0 + 1,
+          });
           throw failure;
         }),
         (error: unknown) => error === failure,

@@ -13,7 +13,13 @@ export const tokenCases: StoreCase[] = [
     async run({ store }) {
       const { userId, sessionId } = await createUserWithSession(store);
       const hash = 'Zm9vYmFyLWhhc2gtw7zDqQ';
-      await store.refreshTokens.insert({ hash, sessionId, userId, createdAt: T0, expiresAt: FAR_FUTURE });
+      await store.refreshTokens.insert({
+        hash,
+        sessionId,
+        userId,
+        createdAt: T0,
+        expiresAt: FAR_FUTURE,
+      });
       assert.deepEqual(await store.refreshTokens.findByHash(hash), {
         hash,
         sessionId,
@@ -33,7 +39,13 @@ export const tokenCases: StoreCase[] = [
     name: 'refresh tokens: markUsed succeeds once and records the first time',
     async run({ store }) {
       const { userId, sessionId } = await createUserWithSession(store);
-      await store.refreshTokens.insert({ hash: 'h', sessionId, userId, createdAt: T0, expiresAt: FAR_FUTURE });
+      await store.refreshTokens.insert({
+        hash: 'h',
+        sessionId,
+        userId,
+        createdAt: T0,
+        expiresAt: FAR_FUTURE,
+      });
       assert.equal(await store.refreshTokens.markUsed('h', T0 + 1), true);
       assert.equal(await store.refreshTokens.markUsed('h', T0 + 2), false);
       assert.equal((await store.refreshTokens.findByHash('h'))?.usedAt, T0 + 1);
@@ -44,14 +56,23 @@ export const tokenCases: StoreCase[] = [
     name: 'refresh tokens: 20 concurrent markUsed on one hash, exactly one wins',
     async run({ store }) {
       const { userId, sessionId } = await createUserWithSession(store);
-      await store.refreshTokens.insert({ hash: 'race', sessionId, userId, createdAt: T0, expiresAt: FAR_FUTURE });
+      await store.refreshTokens.insert({
+        hash: 'race',
+        sessionId,
+        userId,
+        createdAt: T0,
+        expiresAt: FAR_FUTURE,
+      });
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => store.refreshTokens.markUsed('race', T0 + 100 + i)),
       );
       const winners = results.flatMap((won, i) => (won ? [i] : []));
       assert.equal(winners.length, 1, `winners: ${JSON.stringify(winners)}`);
       const [winner] = winners;
-      assert.equal((await store.refreshTokens.findByHash('race'))?.usedAt, T0 + 100 + (winner ?? -1));
+      assert.equal(
+        (await store.refreshTokens.findByHash('race'))?.usedAt,
+        T0 + 100 + (winner ?? -1),
+      );
     },
   },
   {
@@ -62,7 +83,12 @@ export const tokenCases: StoreCase[] = [
       for (const hash of ['a', 'b', 'c']) {
         await store.refreshTokens.insert({ hash, ...mine, createdAt: T0, expiresAt: FAR_FUTURE });
       }
-      await store.refreshTokens.insert({ hash: 'd', ...theirs, createdAt: T0, expiresAt: FAR_FUTURE });
+      await store.refreshTokens.insert({
+        hash: 'd',
+        ...theirs,
+        createdAt: T0,
+        expiresAt: FAR_FUTURE,
+      });
       assert.equal(await store.refreshTokens.deleteForSession(mine.sessionId), 3);
       assert.equal(await store.refreshTokens.findByHash('a'), undefined);
       assert.ok(await store.refreshTokens.findByHash('d'));
@@ -73,7 +99,11 @@ export const tokenCases: StoreCase[] = [
   {
     name: 'signing keys: insert, list by creation, retire once, delete',
     async run({ store }) {
-      const key = (kid: string, createdAt: number, retiredAt: number | null = null): SigningKey => ({
+      const key = (
+        kid: string,
+        createdAt: number,
+        retiredAt: number | null = null,
+      ): SigningKey => ({
         kid,
         alg: 'ES256',
         publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', kid, x: 'xx', y: 'yy' }),
@@ -93,7 +123,11 @@ export const tokenCases: StoreCase[] = [
       await store.signingKeys.retire('k-mid', T0 + 30);
       await store.signingKeys.retire('k-old', T0 + 40);
       await store.signingKeys.retire('missing', T0);
-      assert.deepEqual(await store.signingKeys.list(), [oldest, { ...middle, retiredAt: T0 + 20 }, newest]);
+      assert.deepEqual(await store.signingKeys.list(), [
+        oldest,
+        { ...middle, retiredAt: T0 + 20 },
+        newest,
+      ]);
 
       await store.signingKeys.delete('k-old');
       await store.signingKeys.delete('missing');
@@ -107,7 +141,12 @@ export const tokenCases: StoreCase[] = [
     name: 'revocations: insert, listActive, listSince, deleteExpired',
     async run({ store }) {
       const now = T0 + 1_000;
-      const rev = (id: string, kind: Revocation['kind'], at: number, expiresAt: number): Revocation => ({
+      const rev = (
+        id: string,
+        kind: Revocation['kind'],
+        at: number,
+        expiresAt: number,
+      ): Revocation => ({
         id,
         kind,
         subject: `${kind}-subject-ü`,

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { ConflictError, type User } from '../../src/store/index.ts';
 import { createUserWithSession, FAR_FUTURE, newUser, type StoreCase, T0 } from './harness.ts';
 
-async function assertConflict(promise: Promise<unknown>, field: ConflictError['field']): Promise<void> {
+async function assertConflict(
+  promise: Promise<unknown>,
+  field: ConflictError['field'],
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof ConflictError, `expected ConflictError, got ${String(error)}`);
     assert.equal(error.field, field);
@@ -50,7 +53,13 @@ export const userCases: StoreCase[] = [
   {
     name: 'users: false booleans, no scopes and a zero timestamp round-trip',
     async run({ store }) {
-      const input = newUser({ isActive: false, isSuperuser: false, isVerified: false, scopes: [], createdAt: 0 });
+      const input = newUser({
+        isActive: false,
+        isSuperuser: false,
+        isVerified: false,
+        scopes: [],
+        createdAt: 0,
+      });
       const created = await store.users.create(input);
       assert.equal(created.isActive, false);
       assert.equal(created.isSuperuser, false);
@@ -72,8 +81,14 @@ export const userCases: StoreCase[] = [
     name: 'users: create conflicts name the field and insert nothing',
     async run({ store }) {
       const first = await store.users.create(newUser({ email: 'a@x.io', username: 'alice' }));
-      await assertConflict(store.users.create(newUser({ email: 'A@x.io', emailNorm: 'a@x.io' })), 'email');
-      await assertConflict(store.users.create(newUser({ username: 'ALICE', usernameNorm: 'alice' })), 'username');
+      await assertConflict(
+        store.users.create(newUser({ email: 'A@x.io', emailNorm: 'a@x.io' })),
+        'email',
+      );
+      await assertConflict(
+        store.users.create(newUser({ username: 'ALICE', usernameNorm: 'alice' })),
+        'username',
+      );
       await assertConflict(store.users.create(newUser({ id: first.id })), 'id');
       assert.equal(await store.users.count(), 1);
     },
@@ -128,7 +143,10 @@ export const userCases: StoreCase[] = [
     async run({ store }) {
       await store.users.create(newUser({ username: 'carol', email: 'carol@x.io' }));
       const dave = await store.users.create(newUser({ username: 'dave', email: 'dave@x.io' }));
-      await assertConflict(store.users.update(dave.id, { emailNorm: 'carol@x.io' }, T0 + 1), 'email');
+      await assertConflict(
+        store.users.update(dave.id, { emailNorm: 'carol@x.io' }, T0 + 1),
+        'email',
+      );
       await assertConflict(
         store.users.update(dave.id, { username: 'Carol', usernameNorm: 'carol' }, T0 + 1),
         'username',
@@ -145,7 +163,13 @@ export const userCases: StoreCase[] = [
         ['h1', sessionId, userId],
         ['h2', other.sessionId, other.userId],
       ] as const) {
-        await store.refreshTokens.insert({ hash, sessionId: sid, userId: uid, createdAt: T0, expiresAt: FAR_FUTURE });
+        await store.refreshTokens.insert({
+          hash,
+          sessionId: sid,
+          userId: uid,
+          createdAt: T0,
+          expiresAt: FAR_FUTURE,
+        });
       }
       assert.equal(await store.users.delete(userId), true);
       assert.equal(await store.users.findById(userId), undefined);
@@ -184,7 +208,9 @@ export const userCases: StoreCase[] = [
       await add('f', 'back', 'back\\slash@odd.io');
       await add('g', 'zoë', 'zoe@umlaut.io');
       const ids = async (q: string, after?: string): Promise<string[]> =>
-        (await store.users.list({ limit: 100, q, ...(after === undefined ? {} : { after }) })).map((u) => u.id);
+        (await store.users.list({ limit: 100, q, ...(after === undefined ? {} : { after }) })).map(
+          (u) => u.id,
+        );
       assert.deepEqual(await ids('ALI'), ['a']);
       assert.deepEqual(await ids('Builder'), ['b'], 'matches the email');
       assert.deepEqual(await ids('_'), ['c'], '_ is not a wildcard');
@@ -196,7 +222,11 @@ export const userCases: StoreCase[] = [
       assert.deepEqual(await ids('ODD.io'), ['e', 'f']);
       assert.deepEqual(await ids('ODD.io', 'e'), ['f'], 'q combines with after');
       assert.deepEqual(await ids('nobody'), []);
-      assert.equal((await store.users.list({ limit: 100, q: '' })).length, 7, 'empty q filters nothing');
+      assert.equal(
+        (await store.users.list({ limit: 100, q: '' })).length,
+        7,
+        'empty q filters nothing',
+      );
     },
   },
   {

@@ -22,7 +22,10 @@ export interface StoreCase {
 }
 
 /** Opens a fresh database, runs the case, and always removes the database afterwards. */
-export async function withFreshStore(kind: TestDatabase, run: (h: Harness) => Promise<void>): Promise<void> {
+export async function withFreshStore(
+  kind: TestDatabase,
+  run: (h: Harness) => Promise<void>,
+): Promise<void> {
   const target = await freshTarget(kind);
   try {
     const db = await openDatabase(target.url);

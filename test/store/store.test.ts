@@ -10,11 +10,16 @@ import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/database.ts';
 import { createStore } from '../../src/store/index.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
-import { createTempPgDatabase, MISSING_PG_MESSAGE, pgAdminUrl, testDatabases } from '../support/postgres.ts';
-import { userCases } from './cases-users.ts';
+import {
+  createTempPgDatabase,
+  MISSING_PG_MESSAGE,
+  pgAdminUrl,
+  testDatabases,
+} from '../support/postgres.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
+import { userCases } from './cases-users.ts';
 import { newUser, type StoreCase, withFreshStore } from './harness.ts';
 
 const cases: StoreCase[] = [...storeCases, ...userCases, ...sessionCases, ...tokenCases];
@@ -69,7 +74,9 @@ describe('openDatabase', () => {
       try {
         assert.equal(db.dialect, 'sqlite');
         const pragma = async (name: string): Promise<unknown> => {
-          const { rows } = await sql<Record<string, unknown>>`${sql.raw(`pragma ${name}`)}`.execute(db.kysely);
+          const { rows } = await sql<Record<string, unknown>>`${sql.raw(`pragma ${name}`)}`.execute(
+            db.kysely,
+          );
           return Object.values(rows[0] ?? {})[0];
         };
         assert.equal(await pragma('journal_mode'), 'wal');

@@ -21,11 +21,14 @@ export function testDatabases(): Array<TestDatabase> {
   for (const name of names) {
     const known = KNOWN.find((k) => k === name);
     if (known === undefined) {
-      throw new Error(`PORTCULLIS_TEST_DATABASES: unknown database "${name}" (use sqlite,postgres)`);
+      throw new Error(
+        `PORTCULLIS_TEST_DATABASES: unknown database "${name}" (use sqlite,postgres)`,
+      );
     }
     if (!chosen.includes(known)) chosen.push(known);
   }
-  if (chosen.length === 0) throw new Error('PORTCULLIS_TEST_DATABASES is empty (use sqlite,postgres)');
+  if (chosen.length === 0)
+    throw new Error('PORTCULLIS_TEST_DATABASES is empty (use sqlite,postgres)');
   return chosen;
 }
 
@@ -53,12 +56,17 @@ export async function createTempPgDatabase(): Promise<{ url: string; drop(): Pro
       if (dropped) return;
       dropped = true;
       // FORCE ends any connection a failed test left open, so the drop cannot hang.
-      await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withAdmin(admin, (client) =>
+        client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+      );
     },
   };
 }
 
-async function withAdmin(url: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+async function withAdmin(
+  url: string,
+  work: (client: pg.Client) => Promise<unknown>,
+): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

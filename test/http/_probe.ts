@@ -1,0 +1,13 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { startServer } from '../support/server.ts';
+import { client, registerAndLogin } from '../support/http.ts';
+const server = await startServer();
+const api = client(server.url);
+const u = await registerAndLogin(api);
+console.log(decodeProtectedHeader(u.tokens.access_token), decodeJwt(u.tokens.access_token), u.tokens.refresh_token);
+const r = await api.get('/users/me', { token: u.tokens.access_token });
+console.log(r.status, r.text);
+const r2 = await api.get('/users/me', { token: 'abc' });
+console.log(r2.status, r2.headers.get('www-authenticate'), r2.headers.get('content-type'), r2.text);
+console.log(await (await fetch(server.url + '/.well-known/jwks.json')).text());
+await server.close();
