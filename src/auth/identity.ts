@@ -83,6 +83,7 @@ const NEUTRAL = /^[0-9._-]$/;
 const LETTER_OR_DIGIT = /^[\p{L}\p{Nd}]$/u;
 const MARK = /^[\p{Mn}\p{Mc}]$/u;
 const LETTER = /^\p{L}$/u;
+const GENERIC_MARK = /^[\p{sc=Inherited}\p{sc=Common}]$/u;
 
 export function parseUsername(raw: string): IdentityResult {
   if (typeof raw !== 'string' || raw.length > RAW_LIMIT.username) {
@@ -99,11 +100,13 @@ export function parseUsername(raw: string): IdentityResult {
   let hasAlnum = false;
   for (const ch of chars) {
     const neutral = NEUTRAL.test(ch);
-    const mark = MARK.test(ch);
+    // Only a script's own marks (Devanagari vowel signs, Thai tone marks) are letters' parts; generic
+    // combining marks are refused, since 'i' + U+0307 looks just like 'i' yet compares differently.
+    const mark = MARK.test(ch) && !GENERIC_MARK.test(ch);
     if (!neutral && !mark && !LETTER_OR_DIGIT.test(ch)) {
       return fail('Usernames may contain only letters, digits, ".", "_" and "-".');
     }
-    // A combining mark only completes the letter before it (Devanagari vowel signs, Thai tone marks).
+    // A mark only completes the letter before it.
     if (mark && !(LETTER.test(previous) || MARK.test(previous))) {
       return fail('Usernames may contain only letters, digits, ".", "_" and "-".');
     }
@@ -111,7 +114,7 @@ export function parseUsername(raw: string): IdentityResult {
     if (!mark) hasAlnum ||= !/^[._-]$/.test(ch);
     if (neutral) continue;
     // Every letter, mark and non-ASCII digit must share one script: no mixed-script look-alikes
-    // such as Latin 'paypal' with a Cyrillic 'а' (UTS #39); generic combining marks belong to none.
+    // such as Latin 'paypal' with a Cyrillic 'а' (UTS #39 single-script, Script_Extensions).
     const own = scriptsOf(ch);
     scripts = scripts === undefined ? own : new Set([...scripts].filter((s) => own.has(s)));
     if (scripts.size === 0) return fail('All letters of a username must come from one script.');
