@@ -103,7 +103,10 @@ describe('hmacSha256', () => {
     const k1 = new Uint8Array(32).fill(1);
     const k2 = new Uint8Array(32).fill(2);
     assert.notEqual(hmacSha256(k1, 'data'), hmacSha256(k2, 'data'));
-    assert.equal(hmacSha256(k1, 'data'), createHmac('sha256', k1).update('data').digest('base64url'));
+    assert.equal(
+      hmacSha256(k1, 'data'),
+      createHmac('sha256', k1).update('data').digest('base64url'),
+    );
   });
 });
 
@@ -114,7 +117,9 @@ describe('deriveKey', () => {
     const a = deriveKey(secret, 'refresh-token-hash');
     assert.equal(a.length, 32);
     assert.deepEqual(a, deriveKey(secret, 'refresh-token-hash'));
-    const expected = new Uint8Array(hkdfSync('sha256', secret, 'portcullis/v1', 'refresh-token-hash', 32));
+    const expected = new Uint8Array(
+      hkdfSync('sha256', secret, 'portcullis/v1', 'refresh-token-hash', 32),
+    );
     assert.deepEqual(a, expected);
     assert.equal(deriveKey(secret, 'x', 64).length, 64);
   });
@@ -122,7 +127,9 @@ describe('deriveKey', () => {
   test('separated by purpose and by secret', () => {
     const a = Buffer.from(deriveKey(secret, 'refresh-token-hash'));
     const b = Buffer.from(deriveKey(secret, 'signing-keys'));
-    const c = Buffer.from(deriveKey(new TextEncoder().encode('another secret'), 'refresh-token-hash'));
+    const c = Buffer.from(
+      deriveKey(new TextEncoder().encode('another secret'), 'refresh-token-hash'),
+    );
     assert.notDeepEqual(a, b);
     assert.notDeepEqual(a, c);
     assert.notDeepEqual(a, Buffer.from(secret.subarray(0, 32)));
@@ -137,11 +144,23 @@ describe('deriveKey', () => {
 });
 
 describe('sealText / openText', () => {
-  const key = deriveKey(new TextEncoder().encode('a secret key of at least thirty-two bytes!'), 'seal');
-  const otherKey = deriveKey(new TextEncoder().encode('a secret key of at least thirty-two bytes!'), 'other');
+  const key = deriveKey(
+    new TextEncoder().encode('a secret key of at least thirty-two bytes!'),
+    'seal',
+  );
+  const otherKey = deriveKey(
+    new TextEncoder().encode('a secret key of at least thirty-two bytes!'),
+    'other',
+  );
 
   test('round trip, in the documented format, with a fresh IV each time', () => {
-    for (const text of ['', 'hello', '{"kty":"EC","d":"secret"}', 'ünïcødé 🔐', 'x'.repeat(100_000)]) {
+    for (const text of [
+      '',
+      'hello',
+      '{"kty":"EC","d":"secret"}',
+      'ünïcødé 🔐',
+      'x'.repeat(100_000),
+    ]) {
       const sealed = sealText(key, text);
       assert.match(sealed, /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{22}$/);
       assert.equal(openText(key, sealed), text);
@@ -157,7 +176,11 @@ describe('sealText / openText', () => {
       for (const ch of alphabet) {
         if (sealed[i] === ch) continue;
         const tampered = sealed.slice(0, i) + ch + sealed.slice(i + 1);
-        assert.throws(() => openText(key, tampered), { message: 'cannot decrypt' }, `at ${i}: ${ch}`);
+        assert.throws(
+          () => openText(key, tampered),
+          { message: 'cannot decrypt' },
+          `at ${i}: ${ch}`,
+        );
       }
     }
   });

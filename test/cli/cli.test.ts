@@ -1,0 +1,135 @@
+// The `portcullis` command as an operator uses it: create users, set passwords, rotate keys, and
+// start-up refusing bad configuration. Real processes, a real server, a real database.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { claimsOf, headerOf, wait } from '../support/fixtures.ts';
+import { client, login } from '../support/http.ts';
+import { createTempPgDatabase, testDatabases } from '../support/postgres.ts';
+import { cli, type ServerProcess, serveProcess } from '../support/process.ts';
+
+for (const db of testDatabases()) {
+  describe(`portcullis CLI on ${db}`, () => {
+    let dataDir: string;
+    let env: Record<string, string>;
+    let server: ServerProcess;
+    let drop = async () => {};
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
+      let databaseUrl = `sqlite:${join(dataDir, 'portcullis.db')}`;
+      if (db === 'postgres') {
+        const pg = await createTempPgDatabase();
+        databaseUrl = pg.url;
+        drop = pg.drop;
+      }
+      env = {
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        PORT: '0',
+        ISSUER: 'http://localhost:8000',
+        NODE_ENV: 'test',
+        PASSWORD_HASH_MEMORY_KIB: '1024',
+        PASSWORD_HASH_TIME_COST: '1',
+        KEYS_RELOAD_SECONDS: '1',
+        LOG_LEVEL: 'info',
+      };
+      const migrated = await cli(['migrate'], env);
+      assert.equal(migrated.code, 0, migrated.stderr);
+      assert.match(migrated.stdout, /Applied: 2026_11_23_000001_initial/);
+      server = await serveProcess(env);
+    });
+    after(async () => {
+      await server?.stop();
+      await drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('migrate is idempotent', async () => {
+      const again = await cli(['migrate'], env);
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, /up to date/);
+    });
+
+    it('user create --superuser (password on stdin) makes an admin who can list users', async () => {
+      const made = await cli(['user', 'create', '--superuser', '--email', 'root@example.com', '--username', 'root'], env, 'root password of the test\n');
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stdout, /Created superuser root/);
+      const api = client(server.url);
+      const tokens = await login(api, 'root', 'root password of the test');
+      assert.match(tokens.scope, /\badmin\b/);
+      const list = await api.get<{ items: Array<{ username: string }> }>('/admin/users', { token: tokens.access_token });
+      assert.equal(list.status, 200);
+      assert.ok(list.body.items.some((u) => u.username === 'root'));
+    });
+
+    it('user create refuses a weak password and a duplicate, with a reason', async () => {
+      const weak = await cli(['user', 'create', '--email', 'w@example.com', '--username', 'weakling', '--password', 'password'], env);
+      assert.notEqual(weak.code, 0);
+      assert.match(weak.stderr, /password/i);
+      const dup = await cli(['user', 'create', '--email', 'other@example.com', '--username', 'ROOT', '--password', 'another fine password'], env);
+      assert.notEqual(dup.code, 0);
+      assert.match(dup.stderr, /already exists/);
+    });
+
+    it('user set-password replaces the password and ends the user’s sessions', async () => {
+      await cli(['user', 'create', '--email', 'pw@example.com', '--username', 'pwuser', '--password', 'first password here'], env);
+      const api = client(server.url);
+      const before = await login(api, 'pwuser', 'first password here');
+      const set = await cli(['user', 'set-password', 'pwuser'], env, 'second password here\n');
+      assert.equal(set.code, 0, set.stderr);
+      await wait(1500); // another process wrote the revocation: the server's poll picks it up
+      assert.equal((await api.get('/users/me', { token: before.access_token })).status, 401);
+      await login(api, 'pwuser', 'second password here');
+      assert.equal((await api.post('/token', { username: 'pwuser', password: 'first password here' }, { form: true })).status, 400);
+    });
+
+    it('keys rotate: old tokens still verify, new tokens carry the new kid', async () => {
+      await cli(['user', 'create', '--email', 'k@example.com', '--username', 'keyuser', '--password', 'key user password'], env);
+      const api = client(server.url);
+      const old = await login(api, 'keyuser', 'key user password');
+      const oldKid = headerOf(old.access_token).kid;
+      const rotated = await cli(['keys', 'rotate'], env);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const newKid = /New signing key (\S+)/.exec(rotated.stdout)?.[1];
+      assert.ok(newKid && newKid !== oldKid);
+      await wait(1500); // KEYS_RELOAD_SECONDS=1
+      const fresh = await login(api, 'keyuser', 'key user password');
+      assert.equal(headerOf(fresh.access_token).kid, newKid);
+      assert.equal((await api.get('/users/me', { token: old.access_token })).status, 200);
+      assert.equal((await api.get('/users/me', { token: fresh.access_token })).status, 200);
+      const jwks = await api.get<{ keys: Array<{ kid: string }> }>('/.well-known/jwks.json');
+      assert.deepEqual(new Set(jwks.body.keys.map((k) => k.kid)), new Set([oldKid, newKid]));
+      const listed = await cli(['keys', 'list'], env);
+      assert.match(listed.stdout, new RegExp(`${newKid}.*signing`));
+      assert.match(listed.stdout, new RegExp(`${oldKid}.*verifying`));
+      assert.equal(claimsOf(fresh.access_token).iss, 'http://localhost:8000');
+    });
+
+    it('shuts down gracefully on SIGTERM', async () => {
+      const second = await serveProcess(env);
+      assert.equal(await second.stop('SIGTERM'), 0);
+      assert.match(second.output(), /shutting down/);
+    });
+  });
+}
+
+describe('configuration errors stop the server with the variable named', () => {
+  const base = { DATA_DIR: join(tmpdir(), 'portcullis-never-created'), LOG_LEVEL: 'silent' };
+  for (const [name, extra, pattern] of [
+    ['a port that is not a number', { PORT: 'eighty' }, /PORT: must be a whole number/],
+    ['an unknown algorithm', { ALGORITHM: 'HS512' }, /ALGORITHM: must be one of/],
+    ['production without SECRET_KEY', { NODE_ENV: 'production' }, /SECRET_KEY: required when NODE_ENV=production/],
+    ['production with a short SECRET_KEY', { NODE_ENV: 'production', SECRET_KEY: 'too-short' }, /SECRET_KEY: must be at least 32 bytes/],
+    ['password hashing below OWASP outside tests', { PASSWORD_HASH_MEMORY_KIB: '1024' }, /PASSWORD_HASH_MEMORY_KIB: must be at least 19456/],
+    ['a database URL of another kind', { DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with/],
+  ] as const) {
+    it(`refuses ${name}`, async () => {
+      const ran = await cli(['serve'], { ...base, ...extra });
+      assert.equal(ran.code, 78, ran.stderr);
+      assert.match(ran.stderr, pattern);
+    });
+  }
+});
