@@ -13,9 +13,13 @@ if (major >= 24) {
 } else {
   const pinned = join(here, '..', 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {
-    console.error(`portcullis needs Node.js 24 or newer (this is ${process.version}); run npm install first.`);
+    console.error(
+      `portcullis needs Node.js 24 or newer (this is ${process.version}); run npm install first.`,
+    );
     process.exit(1);
   }
-  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exit(result.status ?? 1);
 }

@@ -17,7 +17,10 @@ export interface NewAccount {
   passwordHash?: string;
 }
 
-function identityFields(input: { email?: string | undefined; username?: string | undefined }): UserPatch {
+function identityFields(input: {
+  email?: string | undefined;
+  username?: string | undefined;
+}): UserPatch {
   const errors: FieldError[] = [];
   const patch: UserPatch = {};
   if (input.email !== undefined) {
@@ -27,7 +30,8 @@ function identityFields(input: { email?: string | undefined; username?: string |
   }
   if (input.username !== undefined) {
     const username = parseUsername(input.username);
-    if (username.ok) Object.assign(patch, { username: username.value, usernameNorm: username.normalized });
+    if (username.ok)
+      Object.assign(patch, { username: username.value, usernameNorm: username.normalized });
     else errors.push({ field: 'username', message: username.reason });
   }
   if (errors.length > 0) throw new ValidationError('Some fields are invalid.', errors);
@@ -67,7 +71,12 @@ function conflict(error: unknown): never {
 export async function register(s: Services, input: NewAccount): Promise<User> {
   const identity = identityFields(input);
   if (!input.passwordHash) {
-    enforcePasswordPolicy(s, input.password, { username: input.username, email: input.email }, 'password');
+    enforcePasswordPolicy(
+      s,
+      input.password,
+      { username: input.username, email: input.email },
+      'password',
+    );
   }
   const passwordHash = input.passwordHash ?? (await s.hasher.hash(input.password));
   const now = s.clock();
@@ -96,7 +105,12 @@ async function requireUser(s: Services, id: string): Promise<User> {
   return user;
 }
 
-async function requirePassword(s: Services, user: User, password: string, field: string): Promise<void> {
+async function requirePassword(
+  s: Services,
+  user: User,
+  password: string,
+  field: string,
+): Promise<void> {
   if (!(await s.hasher.verify(user.passwordHash, password))) {
     throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
       errors: [{ field, message: 'incorrect password' }],
@@ -132,7 +146,11 @@ export async function changePassword(
   const user = await requireUser(s, userId);
   await requirePassword(s, user, input.current_password, 'current_password');
   enforcePasswordPolicy(s, input.new_password, user, 'new_password');
-  await s.store.users.update(userId, { passwordHash: await s.hasher.hash(input.new_password) }, s.clock());
+  await s.store.users.update(
+    userId,
+    { passwordHash: await s.hasher.hash(input.new_password) },
+    s.clock(),
+  );
   // Whoever else holds a session may be the reason for the change: end them all but this one.
   await endOtherSessions(s, userId, currentSessionId);
 }
@@ -174,7 +192,10 @@ export async function adminUpdate(s: Services, userId: string, input: AdminPatch
     const unknown = input.scopes.filter((x) => !s.config.scopes.includes(x) || x === ADMIN_SCOPE);
     if (unknown.length > 0) {
       throw new ValidationError('Unknown or reserved scopes.', [
-        { field: 'scopes', message: `not grantable: ${unknown.join(', ')} (admin follows is_superuser)` },
+        {
+          field: 'scopes',
+          message: `not grantable: ${unknown.join(', ')} (admin follows is_superuser)`,
+        },
       ]);
     }
   }

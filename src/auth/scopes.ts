@@ -24,7 +24,11 @@ export function grantScope(requested: string[] | undefined, allowed: readonly st
   if (requested === undefined) return allowed.join(' ');
   const missing = requested.filter((s) => !allowed.includes(s));
   if (missing.length > 0) {
-    throw new AppError(400, 'invalid_scope', `Scope not available to this user: ${missing.join(' ')}.`);
+    throw new AppError(
+      400,
+      'invalid_scope',
+      `Scope not available to this user: ${missing.join(' ')}.`,
+    );
   }
   return requested.join(' ');
 }

@@ -34,7 +34,9 @@ const badRefresh = (why: string): AppError => new AppError(400, 'invalid_grant',
 
 export async function findUserByLogin(store: Store, login: string): Promise<User | undefined> {
   const { kind, normalized } = normalizeLogin(login);
-  return kind === 'email' ? store.users.findByEmailNorm(normalized) : store.users.findByUsernameNorm(normalized);
+  return kind === 'email'
+    ? store.users.findByEmailNorm(normalized)
+    : store.users.findByUsernameNorm(normalized);
 }
 
 /** Checks a password; unknown users cost one dummy verification so timing reveals nothing. */
@@ -137,9 +139,10 @@ export async function refresh(
   if (!row) throw badRefresh('The refresh token is invalid.');
   const session = await s.store.sessions.findById(row.sessionId);
   if (!session || session.revokedAt !== null) throw badRefresh('The session has ended.');
-  if (row.expiresAt <= now || session.expiresAt <= now) throw badRefresh('The refresh token has expired.');
+  if (row.expiresAt <= now || session.expiresAt <= now)
+    throw badRefresh('The refresh token has expired.');
   const user = await s.store.users.findById(row.userId);
-  if (!user || !user.isActive) throw badRefresh('The account is disabled or gone.');
+  if (!user?.isActive) throw badRefresh('The account is disabled or gone.');
 
   const successor = s.refreshTokens.successor(token);
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
@@ -165,7 +168,9 @@ export async function refresh(
       throw badRefresh('The refresh token was already used; the session has been ended.');
     }
   }
-  const allowed = effectiveScopes(user, s.config.scopes).filter((x) => session.scope.split(' ').includes(x));
+  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
+    session.scope.split(' ').includes(x),
+  );
   const scope = grantScope(parseScope(requestedScope), allowed);
   const tokens = await pairFor(s, user, session.id, session.clientId, scope, successor);
   return { user, tokens, sessionId: session.id };
@@ -183,7 +188,11 @@ export async function endSessions(s: Services, sessionIds: readonly string[]): P
   s.revocations.apply(entries);
 }
 
-export async function endOtherSessions(s: Services, userId: string, keepSessionId?: string): Promise<void> {
+export async function endOtherSessions(
+  s: Services,
+  userId: string,
+  keepSessionId?: string,
+): Promise<void> {
   const active = await s.store.sessions.listActive(userId, s.clock());
   await endSessions(
     s,

@@ -25,7 +25,8 @@ export async function withServices<T>(fn: (s: Services, config: Config) => Promi
 /** A password from the flag, else from standard input (first line), so it stays out of shell history. */
 export async function readPassword(flag: string | undefined): Promise<string> {
   if (flag !== undefined) return flag;
-  if (process.stdin.isTTY) throw new Error('give --password, or pipe the password on standard input');
+  if (process.stdin.isTTY)
+    throw new Error('give --password, or pipe the password on standard input');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';

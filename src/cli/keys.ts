@@ -13,7 +13,9 @@ export async function keys(args: string[]): Promise<number> {
         accessTokenTtlSeconds: config.accessTokenTtlSeconds,
         clock: s.clock,
       });
-      console.log(`New signing key ${key.kid} (${key.alg}). Older keys verify until their tokens expire.`);
+      console.log(
+        `New signing key ${key.kid} (${key.alg}). Older keys verify until their tokens expire.`,
+      );
       return 0;
     });
   }
@@ -23,10 +25,19 @@ export async function keys(args: string[]): Promise<number> {
       const rows = await s.store.signingKeys.list();
       console.log(['kid'.padEnd(44), 'alg'.padEnd(6), 'created'.padEnd(25), 'state'].join(' '));
       for (const k of rows) {
-        const state = k.retiredAt === null ? 'signing' : published.has(k.kid) ? 'verifying' : 'expired';
-        console.log([k.kid.padEnd(44), k.alg.padEnd(6), new Date(k.createdAt).toISOString().padEnd(25), state].join(' '));
+        const state =
+          k.retiredAt === null ? 'signing' : published.has(k.kid) ? 'verifying' : 'expired';
+        console.log(
+          [
+            k.kid.padEnd(44),
+            k.alg.padEnd(6),
+            new Date(k.createdAt).toISOString().padEnd(25),
+            state,
+          ].join(' '),
+        );
       }
-      if (config.algorithm === 'HS256') console.log('ALGORITHM=HS256: tokens are signed with SECRET_KEY.');
+      if (config.algorithm === 'HS256')
+        console.log('ALGORITHM=HS256: tokens are signed with SECRET_KEY.');
       return 0;
     });
   }

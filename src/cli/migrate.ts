@@ -8,7 +8,9 @@ export async function migrate(_args: string[]): Promise<number> {
   const database = await openDatabase(config.databaseUrl);
   try {
     const { applied } = await migrateToLatest(database);
-    console.log(applied.length === 0 ? 'Database is up to date.' : `Applied: ${applied.join(', ')}`);
+    console.log(
+      applied.length === 0 ? 'Database is up to date.' : `Applied: ${applied.join(', ')}`,
+    );
     return 0;
   } finally {
     await database.close();

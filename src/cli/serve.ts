@@ -9,7 +9,8 @@ import { withServices } from './context.ts';
 function workerCount(raw: string | undefined): number {
   if (raw === undefined) return 0;
   if (raw === 'auto') return availableParallelism();
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256) throw new Error('--workers must be a number from 1 to 256, or auto');
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256)
+    throw new Error('--workers must be a number from 1 to 256, or auto');
   return Number(raw);
 }
 
@@ -38,7 +39,9 @@ async function primary(config: Config, workers: number): Promise<number> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  console.log(`Portcullis primary ${process.pid}: ${workers} workers on http://${config.host}:${config.port}`);
+  console.log(
+    `Portcullis primary ${process.pid}: ${workers} workers on http://${config.host}:${config.port}`,
+  );
   return 0;
 }
 
@@ -57,7 +60,9 @@ async function listen(config: Config): Promise<void> {
 }
 
 function startupSummary(config: Config, address: string): string {
-  const database = config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : 'PostgreSQL (DATABASE_URL)';
+  const database = config.databaseUrl.startsWith('sqlite:')
+    ? config.databaseUrl
+    : 'PostgreSQL (DATABASE_URL)';
   const secret = {
     environment: 'SECRET_KEY from the environment',
     'data-dir': `SECRET_KEY from ${config.dataDir}/secret.key`,

@@ -7,7 +7,8 @@ import { readPassword, withServices } from './context.ts';
 
 function explain(error: unknown): never {
   if (error instanceof AppError) {
-    const fields = (error.extra.errors as Array<{ field: string; message: string }> | undefined) ?? [];
+    const fields =
+      (error.extra.errors as Array<{ field: string; message: string }> | undefined) ?? [];
     throw new Error([error.message, ...fields.map((f) => `${f.field}: ${f.message}`)].join('\n  '));
   }
   throw error;
@@ -25,7 +26,8 @@ export async function user(args: string[]): Promise<number> {
         superuser: { type: 'boolean', default: false },
       },
     });
-    if (!values.email || !values.username) throw new Error('user create needs --email and --username');
+    if (!values.email || !values.username)
+      throw new Error('user create needs --email and --username');
     const password = await readPassword(values.password);
     return withServices(async (s) => {
       const created = await register(s, {
@@ -34,24 +36,35 @@ export async function user(args: string[]): Promise<number> {
         password,
         isSuperuser: values.superuser,
       }).catch(explain);
-      console.log(`Created ${created.isSuperuser ? 'superuser' : 'user'} ${created.username} (id ${created.id}).`);
+      console.log(
+        `Created ${created.isSuperuser ? 'superuser' : 'user'} ${created.username} (id ${created.id}).`,
+      );
       return 0;
     });
   }
   if (action === 'set-password') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { password: { type: 'string' } } });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { password: { type: 'string' } },
+    });
     const name = positionals[0];
     if (!name) throw new Error('user set-password needs a USERNAME (or email)');
     const password = await readPassword(values.password);
     return withServices(async (s) => {
       const { kind, normalized } = normalizeLogin(name);
-      const found = kind === 'email' ? await s.store.users.findByEmailNorm(normalized) : await s.store.users.findByUsernameNorm(normalized);
+      const found =
+        kind === 'email'
+          ? await s.store.users.findByEmailNorm(normalized)
+          : await s.store.users.findByUsernameNorm(normalized);
       if (!found) throw new Error(`no user named ${name}`);
       await setPassword(s, found.id, password).catch(explain);
       console.log(`Password set for ${found.username}; their sessions were ended.`);
       return 0;
     });
   }
-  console.error('usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]');
+  console.error(
+    'usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]',
+  );
   return 2;
 }

@@ -80,7 +80,9 @@ function resolveSecret(
   if (raw) {
     // RFC 7518 §3.2: an HS256 key must be at least 256 bits; production refuses anything weaker.
     if (production && Buffer.byteLength(raw, 'utf8') < 32) {
-      problems.push('SECRET_KEY: must be at least 32 bytes in production (try `openssl rand -hex 32`)');
+      problems.push(
+        'SECRET_KEY: must be at least 32 bytes in production (try `openssl rand -hex 32`)',
+      );
     }
     return { key: Buffer.from(raw, 'utf8'), source: 'environment' };
   }

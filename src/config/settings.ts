@@ -47,7 +47,8 @@ function int(min: number, max: number, fallback: number) {
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number, got "${raw}"`);
     const value = Number(raw);
-    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
+    if (value < min || value > max)
+      throw new Error(`must be between ${min} and ${max}, got ${value}`);
     return value;
   };
 }
@@ -69,7 +70,8 @@ function httpUrl(raw: string): string {
   } catch {
     throw new Error(`must be an absolute http(s) URL, got "${raw}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error('must be an http(s) URL');
   if (url.search || url.hash) throw new Error('must not have a query or fragment');
   return raw;
 }
@@ -78,7 +80,8 @@ function words(raw: string | undefined, fallback: string): string[] {
   const list = (raw ?? fallback).split(/[\s,]+/).filter(Boolean);
   for (const word of list) {
     // RFC 6749 §3.3 scope-token characters.
-    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word)) throw new Error(`"${word}" is not a valid scope`);
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(word))
+      throw new Error(`"${word}" is not a valid scope`);
   }
   return [...new Set(list)];
 }
@@ -88,15 +91,25 @@ function hashCost(field: keyof typeof OWASP_MINIMUM, fallback: number, max: numb
   return (raw: string | undefined, previous: Parsed): number => {
     const value = int(1, max, fallback)(raw);
     if (previous.nodeEnv !== 'test' && value < OWASP_MINIMUM[field]) {
-      throw new Error(`must be at least ${OWASP_MINIMUM[field]} (OWASP minimum); lower values are for NODE_ENV=test only`);
+      throw new Error(
+        `must be at least ${OWASP_MINIMUM[field]} (OWASP minimum); lower values are for NODE_ENV=test only`,
+      );
     }
     return value;
   };
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { name: 'NODE_ENV', key: 'nodeEnv', parse: oneOf(['development', 'production', 'test'], 'development') },
-  { name: 'ALGORITHM', key: 'algorithm', parse: oneOf(['ES256', 'HS256', 'RS256', 'EdDSA'], 'ES256') },
+  {
+    name: 'NODE_ENV',
+    key: 'nodeEnv',
+    parse: oneOf(['development', 'production', 'test'], 'development'),
+  },
+  {
+    name: 'ALGORITHM',
+    key: 'algorithm',
+    parse: oneOf(['ES256', 'HS256', 'RS256', 'EdDSA'], 'ES256'),
+  },
   {
     name: 'ACCESS_TOKEN_EXPIRE_MINUTES',
     key: 'accessTokenTtlSeconds',
@@ -137,7 +150,8 @@ export const SETTINGS: readonly Setting[] = [
     name: 'REDIS_URL',
     key: 'redisUrl',
     parse: (raw) => {
-      if (raw !== undefined && !/^rediss?:\/\//.test(raw)) throw new Error('must start with redis:// or rediss://');
+      if (raw !== undefined && !/^rediss?:\/\//.test(raw))
+        throw new Error('must start with redis:// or rediss://');
       return raw;
     },
   },
@@ -145,7 +159,8 @@ export const SETTINGS: readonly Setting[] = [
     name: 'SMTP_URL',
     key: 'smtpUrl',
     parse: (raw) => {
-      if (raw !== undefined && !/^smtps?:\/\//.test(raw)) throw new Error('must start with smtp:// or smtps://');
+      if (raw !== undefined && !/^smtps?:\/\//.test(raw))
+        throw new Error('must start with smtp:// or smtps://');
       return raw;
     },
   },
@@ -156,7 +171,8 @@ export const SETTINGS: readonly Setting[] = [
     parse: (raw, p) => {
       const list = words(raw, 'read write');
       const unknown = list.filter((s) => !p.scopes?.includes(s));
-      if (unknown.length > 0) throw new Error(`names scopes missing from SCOPES: ${unknown.join(', ')}`);
+      if (unknown.length > 0)
+        throw new Error(`names scopes missing from SCOPES: ${unknown.join(', ')}`);
       // admin is what superusers get; granting it by default would make every user an administrator.
       if (list.includes('admin')) throw new Error('must not include admin (superusers get it)');
       return list;
@@ -166,7 +182,11 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'CORS_ORIGINS',
     key: 'corsOrigins',
-    parse: (raw) => (raw ?? '').split(/[\s,]+/).filter(Boolean).map((o) => new URL(httpUrl(o)).origin),
+    parse: (raw) =>
+      (raw ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((o) => new URL(httpUrl(o)).origin),
   },
   { name: 'PASSWORD_MIN_LENGTH', key: 'passwordMinLength', parse: int(8, 64, 8) },
   {
@@ -174,7 +194,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'passwordMaxLength',
     parse: (raw, p) => {
       const value = int(64, 4096, 256)(raw);
-      if (value < (p.passwordMinLength ?? 8)) throw new Error('must not be below PASSWORD_MIN_LENGTH');
+      if (value < (p.passwordMinLength ?? 8))
+        throw new Error('must not be below PASSWORD_MIN_LENGTH');
       return value;
     },
   },
@@ -183,7 +204,11 @@ export const SETTINGS: readonly Setting[] = [
     key: 'passwordHashMemoryKib',
     parse: hashCost('memoryCost', OWASP_MINIMUM.memoryCost, 4 * 1024 * 1024),
   },
-  { name: 'PASSWORD_HASH_TIME_COST', key: 'passwordHashTimeCost', parse: hashCost('timeCost', 2, 100) },
+  {
+    name: 'PASSWORD_HASH_TIME_COST',
+    key: 'passwordHashTimeCost',
+    parse: hashCost('timeCost', 2, 100),
+  },
   { name: 'PASSWORD_HASH_PARALLELISM', key: 'passwordHashParallelism', parse: int(1, 16, 1) },
   { name: 'KEYS_RELOAD_SECONDS', key: 'keysReloadSeconds', parse: int(1, 86_400, 60) },
   { name: 'REVOCATION_POLL_MS', key: 'revocationPollMs', parse: int(100, 60_000, 1000) },
@@ -191,7 +216,8 @@ export const SETTINGS: readonly Setting[] = [
     name: 'DEFAULT_CLIENT_ID',
     key: 'defaultClientId',
     parse: (raw) => {
-      if (raw !== undefined && !/^[\x20-\x7E]{1,128}$/.test(raw)) throw new Error('must be printable ASCII');
+      if (raw !== undefined && !/^[\x20-\x7E]{1,128}$/.test(raw))
+        throw new Error('must be printable ASCII');
       return raw ?? 'portcullis';
     },
   },

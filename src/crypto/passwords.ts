@@ -69,8 +69,8 @@ function isBcrypt(hash: string): boolean {
 async function verifyBcrypt(hash: string, password: string): Promise<boolean> {
   const cost = Number(hash.slice(4, 6));
   if (cost < 4 || cost > STORED_LIMITS.bcryptCost) return false;
-  // Legacy systems (passlib, C bcrypt) never hashed a NUL or more than 72 bytes as given:
-  // such a password cannot be the one that was hashed, so it is refused, but after the same work.
+  // bcrypt kept only the first 72 bytes (and C bcrypt stops at NUL): such a password cannot be
+  // checked in full, so it is refused (the user resets it), after the same work so timing is equal.
   const refused = password.includes('\0') || Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
   const matches = await bcrypt.verify(password, hash);
   return matches && !refused;

@@ -74,7 +74,12 @@ export class OAuthError extends Error {
   readonly error: string;
   readonly extra: Record<string, unknown>;
 
-  constructor(error: string, description: string, status = 400, extra: Record<string, unknown> = {}) {
+  constructor(
+    error: string,
+    description: string,
+    status = 400,
+    extra: Record<string, unknown> = {},
+  ) {
     super(description);
     this.name = 'OAuthError';
     this.error = error;
@@ -83,4 +88,5 @@ export class OAuthError extends Error {
   }
 }
 
-export const notFound = (what: string): AppError => new AppError(404, 'not_found', `${what} not found.`);
+export const notFound = (what: string): AppError =>
+  new AppError(404, 'not_found', `${what} not found.`);

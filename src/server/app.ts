@@ -51,7 +51,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     return503OnClosing: true,
     ajv: {
       // Wrong types are errors, not silently coerced; unknown fields are dropped, never honoured.
-      customOptions: { coerceTypes: false, removeAdditional: true, allErrors: true, useDefaults: false },
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: true,
+        allErrors: true,
+        useDefaults: false,
+      },
     },
   });
   app.decorate('services', services);
@@ -67,7 +72,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     return sendProblem(reply, appError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      new AppError(
+        404,
+        'not_found',
+        `No route for ${request.method} ${request.url.split('?')[0]}.`,
+      ),
+    ),
   );
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
@@ -108,6 +120,9 @@ function openApiOptions(config: Config) {
         },
       },
     },
-    refResolver: { buildLocalReference: (json: { $id?: unknown }, _base: unknown, _frag: unknown, i: number) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json: { $id?: unknown }, _base: unknown, _frag: unknown, i: number) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   };
 }

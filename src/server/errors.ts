@@ -113,11 +113,18 @@ function asOAuthError(error: AppError | OAuthError): OAuthError {
   if (error instanceof AuthenticationError) {
     return new OAuthError(error.tokenSent ? 'invalid_token' : 'invalid_client', error.message, 401);
   }
-  if (error instanceof PermissionError) return new OAuthError('insufficient_scope', error.message, 403);
-  if (OAUTH_CODES.has(error.code)) return new OAuthError(error.code, error.message, error.status, error.extra);
+  if (error instanceof PermissionError)
+    return new OAuthError('insufficient_scope', error.message, 403);
+  if (OAUTH_CODES.has(error.code))
+    return new OAuthError(error.code, error.message, error.status, error.extra);
   if (error.status >= 500) return new OAuthError('server_error', error.message, 500);
   // Malformed input of any kind is RFC 6749's invalid_request, a 400 (too large stays 413).
-  return new OAuthError('invalid_request', error.message, error.status === 413 ? 413 : 400, error.extra);
+  return new OAuthError(
+    'invalid_request',
+    error.message,
+    error.status === 413 ? 413 : 400,
+    error.extra,
+  );
 }
 
 export function sendOAuthError(reply: FastifyReply, error: AppError | OAuthError): FastifyReply {

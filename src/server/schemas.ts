@@ -5,7 +5,16 @@ import type { User } from '../store/index.ts';
 export const userSchema = {
   $id: 'User',
   type: 'object',
-  required: ['id', 'email', 'username', 'is_active', 'is_superuser', 'is_verified', 'scopes', 'created_at'],
+  required: [
+    'id',
+    'email',
+    'username',
+    'is_active',
+    'is_superuser',
+    'is_verified',
+    'scopes',
+    'created_at',
+  ],
   additionalProperties: false,
   properties: {
     id: { type: 'string', description: 'Stable id; the `sub` of the user’s tokens.' },
@@ -106,8 +115,17 @@ export const sessionSchema = {
 export const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` });
 
 /** Error answers for the documentation; `ids` picks problem or OAuth bodies. */
-export function errorResponses(codes: number[], id: 'Problem' | 'OAuthError' = 'Problem'): Record<number, unknown> {
+export function errorResponses(
+  codes: number[],
+  id: 'Problem' | 'OAuthError' = 'Problem',
+): Record<number, unknown> {
   return Object.fromEntries(codes.map((c) => [c, ref(id)]));
 }
 
-export const sharedSchemas = [userSchema, problemSchema, oauthErrorSchema, tokenPairSchema, sessionSchema];
+export const sharedSchemas = [
+  userSchema,
+  problemSchema,
+  oauthErrorSchema,
+  tokenPairSchema,
+  sessionSchema,
+];

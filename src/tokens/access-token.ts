@@ -1,5 +1,11 @@
 // RFC 9068 access tokens: issue and verify. No HTTP, no environment: everything is passed in.
-import { decodeProtectedHeader, errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import {
+  decodeProtectedHeader,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import type { Algorithm } from '../config/settings.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AuthenticationError } from '../errors/index.ts';
@@ -69,7 +75,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
 
   async function verifySignature(token: string): Promise<AccessClaims> {
     const fail = (why: string) => new AuthenticationError(why, true);
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw fail('The access token is malformed.');
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
+      throw fail('The access token is malformed.');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -77,8 +84,10 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       throw fail('The access token is malformed.');
     }
     // Only the configured algorithm: no `none`, no HS256-with-a-public-key confusion.
-    if (header.alg !== options.algorithm) throw fail('The access token is signed with another algorithm.');
-    if (FORBIDDEN_HEADERS.some((name) => name in header)) throw fail('The access token carries a forbidden header.');
+    if (header.alg !== options.algorithm)
+      throw fail('The access token is signed with another algorithm.');
+    if (FORBIDDEN_HEADERS.some((name) => name in header))
+      throw fail('The access token carries a forbidden header.');
     const key = await keyFor(header.kid);
     if (!key) throw fail('The access token is signed by an unknown key.');
     let payload: JWTPayload;
@@ -150,7 +159,8 @@ function checkClaims(
     throw fail('The access token was issued in the future.');
   }
   if (typeof payload.aud !== 'string') throw fail('The access token has an unexpected audience.');
-  if (scope !== undefined && typeof scope !== 'string') throw fail('The access token scope is malformed.');
+  if (scope !== undefined && typeof scope !== 'string')
+    throw fail('The access token scope is malformed.');
   return {
     ...(payload as unknown as AccessClaims),
     scope: scope ?? '',

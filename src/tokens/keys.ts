@@ -2,11 +2,11 @@
 // from SECRET_KEY), published as JWKS, rotated by `portcullis keys rotate`.
 import { createHash } from 'node:crypto';
 import {
+  type CryptoKey,
   calculateJwkThumbprint,
   exportJWK,
   generateKeyPair,
   importJWK,
-  type CryptoKey,
   type JWK,
 } from 'jose';
 import type { Algorithm } from '../config/settings.ts';
@@ -60,7 +60,8 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   async function reload(): Promise<void> {
     const now = options.clock();
     const keepUntil = (k: SigningKey) =>
-      k.retiredAt === null || k.retiredAt + options.accessTokenTtlSeconds * 1000 + RETIREMENT_MARGIN_MS > now;
+      k.retiredAt === null ||
+      k.retiredAt + options.accessTokenTtlSeconds * 1000 + RETIREMENT_MARGIN_MS > now;
     const rows = (await options.store.signingKeys.list()).filter((k) => k.alg === algorithm);
     if (!rows.some((k) => k.retiredAt === null)) {
       await options.store.signingKeys.insert(await generateSigningKey(algorithm, sealKey, now));
@@ -104,7 +105,10 @@ export async function generateSigningKey(
   sealKey: Uint8Array,
   now: number,
 ): Promise<SigningKey> {
-  const pair = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const pair = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
   const privateJwk = await exportJWK(pair.privateKey);
   const publicJwk = await exportJWK(pair.publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -150,7 +154,8 @@ export async function rotateSigningKey(options: KeyRingOptions): Promise<Signing
   );
   await options.store.transaction(async (tx) => {
     for (const key of await tx.signingKeys.list()) {
-      if (key.retiredAt === null && key.alg === options.algorithm) await tx.signingKeys.retire(key.kid, fresh.createdAt);
+      if (key.retiredAt === null && key.alg === options.algorithm)
+        await tx.signingKeys.retire(key.kid, fresh.createdAt);
     }
     await tx.signingKeys.insert(fresh);
   });

@@ -14,7 +14,10 @@ export interface RefreshTokenCodec {
   looksValid(token: string): boolean;
 }
 
-export function createRefreshTokenCodec(secretKey: Uint8Array, pepper?: Uint8Array): RefreshTokenCodec {
+export function createRefreshTokenCodec(
+  secretKey: Uint8Array,
+  pepper?: Uint8Array,
+): RefreshTokenCodec {
   const hashKey = pepper ?? deriveKey(secretKey, 'refresh-token-hash');
   const rotationKey = deriveKey(secretKey, 'refresh-token-rotation');
   return {

@@ -54,28 +54,70 @@ for (const db of testDatabases()) {
     });
 
     it('user create --superuser (password on stdin) makes an admin who can list users', async () => {
-      const made = await cli(['user', 'create', '--superuser', '--email', 'root@example.com', '--username', 'root'], env, 'root password of the test\n');
+      const made = await cli(
+        ['user', 'create', '--superuser', '--email', 'root@example.com', '--username', 'root'],
+        env,
+        'root password of the test\n',
+      );
       assert.equal(made.code, 0, made.stderr);
       assert.match(made.stdout, /Created superuser root/);
       const api = client(server.url);
       const tokens = await login(api, 'root', 'root password of the test');
       assert.match(tokens.scope, /\badmin\b/);
-      const list = await api.get<{ items: Array<{ username: string }> }>('/admin/users', { token: tokens.access_token });
+      const list = await api.get<{ items: Array<{ username: string }> }>('/admin/users', {
+        token: tokens.access_token,
+      });
       assert.equal(list.status, 200);
       assert.ok(list.body.items.some((u) => u.username === 'root'));
     });
 
     it('user create refuses a weak password and a duplicate, with a reason', async () => {
-      const weak = await cli(['user', 'create', '--email', 'w@example.com', '--username', 'weakling', '--password', 'password'], env);
+      const weak = await cli(
+        [
+          'user',
+          'create',
+          '--email',
+          'w@example.com',
+          '--username',
+          'weakling',
+          '--password',
+          'password',
+        ],
+        env,
+      );
       assert.notEqual(weak.code, 0);
       assert.match(weak.stderr, /password/i);
-      const dup = await cli(['user', 'create', '--email', 'other@example.com', '--username', 'ROOT', '--password', 'another fine password'], env);
+      const dup = await cli(
+        [
+          'user',
+          'create',
+          '--email',
+          'other@example.com',
+          '--username',
+          'ROOT',
+          '--password',
+          'another fine password',
+        ],
+        env,
+      );
       assert.notEqual(dup.code, 0);
       assert.match(dup.stderr, /already exists/);
     });
 
     it('user set-password replaces the password and ends the user’s sessions', async () => {
-      await cli(['user', 'create', '--email', 'pw@example.com', '--username', 'pwuser', '--password', 'first password here'], env);
+      await cli(
+        [
+          'user',
+          'create',
+          '--email',
+          'pw@example.com',
+          '--username',
+          'pwuser',
+          '--password',
+          'first password here',
+        ],
+        env,
+      );
       const api = client(server.url);
       const before = await login(api, 'pwuser', 'first password here');
       const set = await cli(['user', 'set-password', 'pwuser'], env, 'second password here\n');
@@ -83,11 +125,32 @@ for (const db of testDatabases()) {
       await wait(1500); // another process wrote the revocation: the server's poll picks it up
       assert.equal((await api.get('/users/me', { token: before.access_token })).status, 401);
       await login(api, 'pwuser', 'second password here');
-      assert.equal((await api.post('/token', { username: 'pwuser', password: 'first password here' }, { form: true })).status, 400);
+      assert.equal(
+        (
+          await api.post(
+            '/token',
+            { username: 'pwuser', password: 'first password here' },
+            { form: true },
+          )
+        ).status,
+        400,
+      );
     });
 
     it('keys rotate: old tokens still verify, new tokens carry the new kid', async () => {
-      await cli(['user', 'create', '--email', 'k@example.com', '--username', 'keyuser', '--password', 'key user password'], env);
+      await cli(
+        [
+          'user',
+          'create',
+          '--email',
+          'k@example.com',
+          '--username',
+          'keyuser',
+          '--password',
+          'key user password',
+        ],
+        env,
+      );
       const api = client(server.url);
       const old = await login(api, 'keyuser', 'key user password');
       const oldKid = headerOf(old.access_token).kid;
@@ -121,10 +184,26 @@ describe('configuration errors stop the server with the variable named', () => {
   for (const [name, extra, pattern] of [
     ['a port that is not a number', { PORT: 'eighty' }, /PORT: must be a whole number/],
     ['an unknown algorithm', { ALGORITHM: 'HS512' }, /ALGORITHM: must be one of/],
-    ['production without SECRET_KEY', { NODE_ENV: 'production' }, /SECRET_KEY: required when NODE_ENV=production/],
-    ['production with a short SECRET_KEY', { NODE_ENV: 'production', SECRET_KEY: 'too-short' }, /SECRET_KEY: must be at least 32 bytes/],
-    ['password hashing below OWASP outside tests', { PASSWORD_HASH_MEMORY_KIB: '1024' }, /PASSWORD_HASH_MEMORY_KIB: must be at least 19456/],
-    ['a database URL of another kind', { DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with/],
+    [
+      'production without SECRET_KEY',
+      { NODE_ENV: 'production' },
+      /SECRET_KEY: required when NODE_ENV=production/,
+    ],
+    [
+      'production with a short SECRET_KEY',
+      { NODE_ENV: 'production', SECRET_KEY: 'too-short' },
+      /SECRET_KEY: must be at least 32 bytes/,
+    ],
+    [
+      'password hashing below OWASP outside tests',
+      { PASSWORD_HASH_MEMORY_KIB: '1024' },
+      /PASSWORD_HASH_MEMORY_KIB: must be at least 19456/,
+    ],
+    [
+      'a database URL of another kind',
+      { DATABASE_URL: 'mysql://x' },
+      /DATABASE_URL: must start with/,
+    ],
   ] as const) {
     it(`refuses ${name}`, async () => {
       const ran = await cli(['serve'], { ...base, ...extra });

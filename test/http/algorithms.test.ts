@@ -1,8 +1,8 @@
 // Every signing algorithm of SPEC §2 issues tokens that verify, with the JWKS each one implies.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { createSecretKey } from 'node:crypto';
-import { importJWK, jwtVerify, type JWK } from 'jose';
+import { describe, it } from 'node:test';
+import { importJWK, type JWK, jwtVerify } from 'jose';
 import { headerOf } from '../support/fixtures.ts';
 import { client, registerAndLogin } from '../support/http.ts';
 import { startServer } from '../support/server.ts';
@@ -20,7 +20,9 @@ describe('signing algorithms', () => {
         assert.equal(header.alg, alg);
         assert.equal(header.typ, 'at+jwt');
         assert.equal((await api.get('/users/me', { token: user.tokens.access_token })).status, 200);
-        const jwks = await api.get<{ keys: Array<JWK & { kid: string }> }>('/.well-known/jwks.json');
+        const jwks = await api.get<{ keys: Array<JWK & { kid: string }> }>(
+          '/.well-known/jwks.json',
+        );
         let key: Awaited<ReturnType<typeof importJWK>> | ReturnType<typeof createSecretKey>;
         if (alg === 'HS256') {
           // A symmetric key is never published; resource servers share SECRET_KEY (as PyJWT does).

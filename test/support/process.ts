@@ -13,11 +13,22 @@ export interface Ran {
 }
 
 /** Run `portcullis ARGS` with the given environment (nothing inherited but PATH and HOME). */
-export function cli(args: string[], env: Record<string, string>, input?: string, cwd = ROOT): Promise<Ran> {
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  cwd = ROOT,
+): Promise<Ran> {
   return run(process.execPath, [BIN, ...args], env, input, cwd);
 }
 
-export function run(command: string, args: string[], env: Record<string, string>, input?: string, cwd = ROOT): Promise<Ran> {
+export function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  cwd = ROOT,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
@@ -46,7 +57,11 @@ export interface ServerProcess {
 }
 
 /** Start `portcullis serve` (or any args) and wait for its "listening" line. */
-export function serveProcess(env: Record<string, string>, args: string[] = ['serve'], cwd = ROOT): Promise<ServerProcess> {
+export function serveProcess(
+  env: Record<string, string>,
+  args: string[] = ['serve'],
+  cwd = ROOT,
+): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,

@@ -13,12 +13,21 @@ import { userView } from '../schemas.ts';
 type Req<B = unknown, P = unknown> = FastifyRequest<{ Body: B; Params: P }>;
 
 export interface AccountHandlers {
-  register(request: Req<{ email: string; username: string; password: string }>, reply: FastifyReply): Promise<FastifyReply>;
-  refresh(request: Req<{ refresh_token?: string } | undefined>, reply: FastifyReply): Promise<FastifyReply>;
+  register(
+    request: Req<{ email: string; username: string; password: string }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply>;
+  refresh(
+    request: Req<{ refresh_token?: string } | undefined>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply>;
   logout(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
   me(request: FastifyRequest): Promise<unknown>;
   updateMe(request: Req<{ email?: string; username?: string }>): Promise<unknown>;
-  changePassword(request: Req<{ current_password: string; new_password: string }>, reply: FastifyReply): Promise<FastifyReply>;
+  changePassword(
+    request: Req<{ current_password: string; new_password: string }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply>;
   deleteMe(request: Req<{ password: string }>, reply: FastifyReply): Promise<FastifyReply>;
   sessions(request: FastifyRequest): Promise<unknown>;
   endSession(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
@@ -30,7 +39,7 @@ export function accountHandlers(s: Services): AccountHandlers {
   async function currentUser(request: FastifyRequest) {
     const user = await s.store.users.findById(callerOf(request).userId);
     // The token may be valid while the account is gone or disabled since: it no longer authenticates.
-    if (!user || !user.isActive) throw new AuthenticationError('The account is disabled or gone.', true);
+    if (!user?.isActive) throw new AuthenticationError('The account is disabled or gone.', true);
     return user;
   }
 
@@ -39,7 +48,10 @@ export function accountHandlers(s: Services): AccountHandlers {
       // Only these three fields are read: privileged fields in the body are never honoured.
       const { email, username, password } = request.body;
       const user = await register(s, { email, username, password });
-      return reply.code(201).header('location', `/users/${encodeURIComponent(user.username)}`).send(userView(user));
+      return reply
+        .code(201)
+        .header('location', `/users/${encodeURIComponent(user.username)}`)
+        .send(userView(user));
     },
 
     async refresh(request, reply) {
@@ -100,7 +112,8 @@ export function accountHandlers(s: Services): AccountHandlers {
       const caller = callerOf(request);
       const session = await s.store.sessions.findById(request.params.id);
       // Another user's session is answered exactly like a missing one.
-      if (!session || session.userId !== caller.userId || session.revokedAt !== null) throw notFound('Session');
+      if (!session || session.userId !== caller.userId || session.revokedAt !== null)
+        throw notFound('Session');
       await endSessions(s, [session.id]);
       return reply.code(204).send();
     },
@@ -115,7 +128,9 @@ export function accountHandlers(s: Services): AccountHandlers {
       const caller = callerOf(request);
       const superuser = hasScope(caller.claims.scope, ADMIN_SCOPE);
       const { normalized } = normalizeLogin(request.params.username);
-      const user = normalized.includes('@') ? undefined : await s.store.users.findByUsernameNorm(normalized);
+      const user = normalized.includes('@')
+        ? undefined
+        : await s.store.users.findByUsernameNorm(normalized);
       if (user && user.id === caller.userId) return userView(user);
       // 403 whether or not the user exists, so that names cannot be probed; only superusers see 404.
       if (!superuser) throw new PermissionError('You may only read your own account.');

@@ -5,7 +5,11 @@ import type { Services } from '../../auth/services.ts';
 import { ValidationError } from '../../errors/index.ts';
 import { userView } from '../schemas.ts';
 
-type Req<Q = unknown, P = unknown, B = unknown> = FastifyRequest<{ Querystring: Q; Params: P; Body: B }>;
+type Req<Q = unknown, P = unknown, B = unknown> = FastifyRequest<{
+  Querystring: Q;
+  Params: P;
+  Body: B;
+}>;
 
 interface ListQuery {
   limit?: string;
@@ -24,7 +28,9 @@ const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('b
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^[0-9a-f-]{36}$/.test(id)) {
-    throw new ValidationError('The cursor is invalid.', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+    throw new ValidationError('The cursor is invalid.', [
+      { field: 'cursor', message: 'not a cursor from this API' },
+    ]);
   }
   return id;
 }
@@ -39,7 +45,10 @@ export function adminHandlers(s: Services): AdminHandlers {
       const rows = await s.store.users.list({ limit: limit + 1, after, q });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      return { items: page.map(userView), next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+      return {
+        items: page.map(userView),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      };
     },
     async updateUser(request) {
       return userView(await adminUpdate(s, request.params.id, request.body));

@@ -21,7 +21,10 @@ const object = (required: string[], properties: Record<string, unknown>) => ({
   properties,
 });
 
-export async function routes(app: FastifyInstance, opts: { services: Services; guards: Guards }): Promise<void> {
+export async function routes(
+  app: FastifyInstance,
+  opts: { services: Services; guards: Guards },
+): Promise<void> {
   const { user, admin: superuser } = opts.guards;
   const account = accountHandlers(opts.services);
   const adm = adminHandlers(opts.services);
@@ -30,94 +33,237 @@ export async function routes(app: FastifyInstance, opts: { services: Services; g
   await app.register(oauthRoutes, opts);
   await app.register(wellKnownRoutes, opts);
 
-  app.post('/register', {
-    schema: {
-      ...tags('account'),
-      summary: 'Create an account',
-      body: object(['email', 'username', 'password'], { email: str(254), username: str(64), password: str(4096) }),
-      response: { 201: ref('User'), ...errorResponses([400, 409, 422]) },
-    },
-  }, h(account.register));
-
-  app.post('/refresh', {
-    schema: {
-      ...tags('account'),
-      summary: 'Rotate a refresh token into a new token pair',
-      body: object([], { refresh_token: str(256) }),
-      response: { 200: ref('TokenPair'), ...errorResponses([400, 401]) },
-    },
-  }, h(account.refresh));
-
-  app.post('/logout', { preHandler: user, schema: { ...tags('account'), summary: 'End the current session', security: bearer, response: noContent } }, h(account.logout));
-
-  app.get('/users/me', { preHandler: user, schema: { ...tags('account'), summary: 'The current user', security: bearer, response: { 200: ref('User'), ...errorResponses([401]) } } }, h(account.me));
-
-  app.patch('/users/me', {
-    preHandler: user,
-    schema: {
-      ...tags('account'),
-      summary: 'Change email or username (a new email is unverified again)',
-      security: bearer,
-      body: { ...object([], { email: str(254), username: str(64) }), minProperties: 1 },
-      response: { 200: ref('User'), ...errorResponses([401, 409, 422]) },
-    },
-  }, h(account.updateMe));
-
-  app.delete('/users/me', {
-    preHandler: user,
-    schema: { ...tags('account'), summary: 'Delete the account', security: bearer, body: object(['password'], { password: str(4096) }), response: { ...noContent, ...errorResponses([400, 401, 422]) } },
-  }, h(account.deleteMe));
-
-  app.post('/users/me/password', {
-    preHandler: user,
-    schema: {
-      ...tags('account'),
-      summary: 'Change password; ends every other session',
-      security: bearer,
-      body: object(['current_password', 'new_password'], { current_password: str(4096), new_password: str(4096) }),
-      response: { ...noContent, ...errorResponses([400, 401, 422]) },
-    },
-  }, h(account.changePassword));
-
-  app.get('/users/me/sessions', { preHandler: user, schema: { ...tags('account'), summary: 'Active sessions', security: bearer, response: { 200: { type: 'array', items: ref('Session') } } } }, h(account.sessions));
-  app.delete('/users/me/sessions', { preHandler: user, schema: { ...tags('account'), summary: 'End every session but the current one', security: bearer, response: noContent } }, h(account.endOtherSessions));
-  app.delete('/users/me/sessions/:id', { preHandler: user, schema: { ...tags('account'), summary: 'End one session', security: bearer, params: object(['id'], { id: str(64) }), response: { ...noContent, ...errorResponses([401, 404]) } } }, h(account.endSession));
-
-  app.get('/users/:username', { preHandler: user, schema: { ...tags('account'), summary: 'A user (self, or any for superusers)', security: bearer, params: object(['username'], { username: str(320) }), response: { 200: ref('User'), ...errorResponses([401, 403, 404]) } } }, h(account.user));
-
-  app.get('/admin/users', {
-    preHandler: superuser,
-    schema: {
-      ...tags('admin'),
-      summary: 'List users (cursor pagination)',
-      security: admin,
-      querystring: object([], { limit: { type: 'string', pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$', description: '1–200, default 50' }, cursor: str(512), q: str(320) }),
-      response: {
-        200: { type: 'object', required: ['items', 'next_cursor'], properties: { items: { type: 'array', items: ref('User') }, next_cursor: { type: ['string', 'null'] } } },
-        ...errorResponses([401, 403, 422]),
-      },
-    },
-  }, h(adm.listUsers));
-
-  app.patch('/admin/users/:id', {
-    preHandler: superuser,
-    schema: {
-      ...tags('admin'),
-      summary: 'Change a user’s flags and scopes; losing a right voids their tokens at once',
-      security: admin,
-      params: object(['id'], { id: str(64) }),
-      body: {
-        ...object([], {
-          is_active: { type: 'boolean' },
-          is_superuser: { type: 'boolean' },
-          is_verified: { type: 'boolean' },
-          scopes: { type: 'array', maxItems: 64, items: str(64) },
+  app.post(
+    '/register',
+    {
+      schema: {
+        ...tags('account'),
+        summary: 'Create an account',
+        body: object(['email', 'username', 'password'], {
+          email: str(254),
+          username: str(64),
+          password: str(4096),
         }),
-        minProperties: 1,
+        response: { 201: ref('User'), ...errorResponses([400, 409, 422]) },
       },
-      response: { 200: ref('User'), ...errorResponses([401, 403, 404, 422]) },
     },
-  }, h(adm.updateUser));
+    h(account.register),
+  );
 
-  app.delete('/admin/users/:id', { preHandler: superuser, schema: { ...tags('admin'), summary: 'Delete a user', security: admin, params: object(['id'], { id: str(64) }), response: { ...noContent, ...errorResponses([401, 403, 404]) } } }, h(adm.deleteUser));
+  app.post(
+    '/refresh',
+    {
+      schema: {
+        ...tags('account'),
+        summary: 'Rotate a refresh token into a new token pair',
+        body: object([], { refresh_token: str(256) }),
+        response: { 200: ref('TokenPair'), ...errorResponses([400, 401]) },
+      },
+    },
+    h(account.refresh),
+  );
+
+  app.post(
+    '/logout',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'End the current session',
+        security: bearer,
+        response: noContent,
+      },
+    },
+    h(account.logout),
+  );
+
+  app.get(
+    '/users/me',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'The current user',
+        security: bearer,
+        response: { 200: ref('User'), ...errorResponses([401]) },
+      },
+    },
+    h(account.me),
+  );
+
+  app.patch(
+    '/users/me',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'Change email or username (a new email is unverified again)',
+        security: bearer,
+        body: { ...object([], { email: str(254), username: str(64) }), minProperties: 1 },
+        response: { 200: ref('User'), ...errorResponses([401, 409, 422]) },
+      },
+    },
+    h(account.updateMe),
+  );
+
+  app.delete(
+    '/users/me',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'Delete the account',
+        security: bearer,
+        body: object(['password'], { password: str(4096) }),
+        response: { ...noContent, ...errorResponses([400, 401, 422]) },
+      },
+    },
+    h(account.deleteMe),
+  );
+
+  app.post(
+    '/users/me/password',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'Change password; ends every other session',
+        security: bearer,
+        body: object(['current_password', 'new_password'], {
+          current_password: str(4096),
+          new_password: str(4096),
+        }),
+        response: { ...noContent, ...errorResponses([400, 401, 422]) },
+      },
+    },
+    h(account.changePassword),
+  );
+
+  app.get(
+    '/users/me/sessions',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'Active sessions',
+        security: bearer,
+        response: { 200: { type: 'array', items: ref('Session') } },
+      },
+    },
+    h(account.sessions),
+  );
+  app.delete(
+    '/users/me/sessions',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'End every session but the current one',
+        security: bearer,
+        response: noContent,
+      },
+    },
+    h(account.endOtherSessions),
+  );
+  app.delete(
+    '/users/me/sessions/:id',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'End one session',
+        security: bearer,
+        params: object(['id'], { id: str(64) }),
+        response: { ...noContent, ...errorResponses([401, 404]) },
+      },
+    },
+    h(account.endSession),
+  );
+
+  app.get(
+    '/users/:username',
+    {
+      preHandler: user,
+      schema: {
+        ...tags('account'),
+        summary: 'A user (self, or any for superusers)',
+        security: bearer,
+        params: object(['username'], { username: str(320) }),
+        response: { 200: ref('User'), ...errorResponses([401, 403, 404]) },
+      },
+    },
+    h(account.user),
+  );
+
+  app.get(
+    '/admin/users',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'List users (cursor pagination)',
+        security: admin,
+        querystring: object([], {
+          limit: {
+            type: 'string',
+            pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
+            description: '1–200, default 50',
+          },
+          cursor: str(512),
+          q: str(320),
+        }),
+        response: {
+          200: {
+            type: 'object',
+            required: ['items', 'next_cursor'],
+            properties: {
+              items: { type: 'array', items: ref('User') },
+              next_cursor: { type: ['string', 'null'] },
+            },
+          },
+          ...errorResponses([401, 403, 422]),
+        },
+      },
+    },
+    h(adm.listUsers),
+  );
+
+  app.patch(
+    '/admin/users/:id',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'Change a user’s flags and scopes; losing a right voids their tokens at once',
+        security: admin,
+        params: object(['id'], { id: str(64) }),
+        body: {
+          ...object([], {
+            is_active: { type: 'boolean' },
+            is_superuser: { type: 'boolean' },
+            is_verified: { type: 'boolean' },
+            scopes: { type: 'array', maxItems: 64, items: str(64) },
+          }),
+          minProperties: 1,
+        },
+        response: { 200: ref('User'), ...errorResponses([401, 403, 404, 422]) },
+      },
+    },
+    h(adm.updateUser),
+  );
+
+  app.delete(
+    '/admin/users/:id',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'Delete a user',
+        security: admin,
+        params: object(['id'], { id: str(64) }),
+        response: { ...noContent, ...errorResponses([401, 403, 404]) },
+      },
+    },
+    h(adm.deleteUser),
+  );
 }

@@ -46,16 +46,46 @@ const tokenOnly = {
 } as const;
 
 function required(value: string | undefined, name: string): string {
-  if (value === undefined || value === '') throw new OAuthError('invalid_request', `${name} is required.`);
+  if (value === undefined || value === '')
+    throw new OAuthError('invalid_request', `${name} is required.`);
   return value;
 }
 
+/** Client credentials from the body or HTTP Basic (RFC 6749 §2.3.1), as Swagger UI sends them. */
+function basicCredentials(request: FastifyRequest): { client_id?: string; client_secret?: string } {
+  const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(request.headers.authorization ?? '');
+  if (!match?.[1]) return {};
+  const [id = '', ...secret] = Buffer.from(match[1], 'base64').toString('utf8').split(':');
+  return { client_id: formDecode(id), client_secret: formDecode(secret.join(':')) };
+}
+
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    throw new OAuthError('invalid_client', 'The Basic credentials are malformed.', 401);
+  }
+}
+
 /** Public clients only: a client_id is recorded, a client secret is refused (there are none). */
-function clientId(s: Services, body: { client_id?: string; client_secret?: string }): string {
-  if (body.client_secret) throw new OAuthError('invalid_client', 'Client authentication is not supported: public clients only.', 401);
-  const id = body.client_id;
+function clientId(
+  s: Services,
+  request: FastifyRequest,
+  body: { client_id?: string; client_secret?: string },
+): string {
+  const basic = basicCredentials(request);
+  // No confidential clients exist, so a secret can only be a mistake or a probe: refuse it.
+  if (body.client_secret || basic.client_secret) {
+    throw new OAuthError(
+      'invalid_client',
+      'Client authentication is not supported: public clients only.',
+      401,
+    );
+  }
+  const id = body.client_id || basic.client_id;
   if (id === undefined || id === '') return s.config.defaultClientId;
-  if (!/^[\x20-\x7E]{1,128}$/.test(id)) throw new OAuthError('invalid_request', 'client_id is malformed.');
+  if (!/^[\x20-\x7E]{1,128}$/.test(id))
+    throw new OAuthError('invalid_request', 'client_id is malformed.');
   return id;
 }
 
@@ -80,31 +110,45 @@ export function introspection(claims: AccessClaims, username: string): Record<st
   };
 }
 
-export async function oauthRoutes(app: FastifyInstance, opts: { services: Services; guards: Guards }): Promise<void> {
+export async function oauthRoutes(
+  app: FastifyInstance,
+  opts: { services: Services; guards: Guards },
+): Promise<void> {
   const s = opts.services;
   app.setErrorHandler((error, request, reply) => {
     sendOAuthError(reply, error instanceof OAuthError ? error : toAppError(error, request));
   });
 
-  app.post('/token', { schema: tokenSchema }, async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
-    const body = request.body ?? {};
-    const client = clientInfo(request, clientId(s, body));
-    // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
-    const grant = body.grant_type || 'password';
-    if (grant === 'password') {
-      const result = await passwordLogin(
-        s,
-        { username: required(body.username, 'username'), password: required(body.password, 'password'), scope: body.scope },
-        client,
+  app.post(
+    '/token',
+    { schema: tokenSchema },
+    async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
+      const body = request.body ?? {};
+      const client = clientInfo(request, clientId(s, request, body));
+      // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
+      const grant = body.grant_type || 'password';
+      if (grant === 'password') {
+        const result = await passwordLogin(
+          s,
+          {
+            username: required(body.username, 'username'),
+            password: required(body.password, 'password'),
+            scope: body.scope,
+          },
+          client,
+        );
+        return noStore(reply).send(result.tokens);
+      }
+      if (grant === 'refresh_token') {
+        const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
+        return noStore(reply).send(result.tokens);
+      }
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `grant_type ${grant.slice(0, 64)} is not supported.`,
       );
-      return noStore(reply).send(result.tokens);
-    }
-    if (grant === 'refresh_token') {
-      const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
-      return noStore(reply).send(result.tokens);
-    }
-    throw new OAuthError('unsupported_grant_type', `grant_type ${grant.slice(0, 64)} is not supported.`);
-  });
+    },
+  );
 
   app.post(
     '/revoke',
@@ -114,7 +158,10 @@ export async function oauthRoutes(app: FastifyInstance, opts: { services: Servic
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: tokenOnly,
-        response: { 200: { type: 'object', additionalProperties: false, properties: {} }, ...errorResponses([400], 'OAuthError') },
+        response: {
+          200: { type: 'object', additionalProperties: false, properties: {} },
+          ...errorResponses([400], 'OAuthError'),
+        },
       },
     },
     async (request: FastifyRequest<{ Body: { token?: string } | undefined }>, reply) => {
@@ -136,7 +183,11 @@ export async function oauthRoutes(app: FastifyInstance, opts: { services: Servic
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: tokenOnly,
         response: {
-          200: { type: 'object', additionalProperties: true, properties: { active: { type: 'boolean' } } },
+          200: {
+            type: 'object',
+            additionalProperties: true,
+            properties: { active: { type: 'boolean' } },
+          },
           ...errorResponses([400, 401, 403], 'OAuthError'),
         },
       },
@@ -155,7 +206,15 @@ async function introspect(s: Services, token: string): Promise<Record<string, un
     const session = row && (await s.store.sessions.findById(row.sessionId));
     const user = row && (await s.store.users.findById(row.userId));
     const now = s.clock();
-    if (!row || !session || !user || row.usedAt !== null || session.revokedAt !== null || !user.isActive) return inactive;
+    if (
+      !row ||
+      !session ||
+      !user ||
+      row.usedAt !== null ||
+      session.revokedAt !== null ||
+      !user.isActive
+    )
+      return inactive;
     if (row.expiresAt <= now || session.expiresAt <= now) return inactive;
     return {
       active: true,
@@ -173,7 +232,7 @@ async function introspect(s: Services, token: string): Promise<Record<string, un
   try {
     const claims = await s.accessTokens.verify(token);
     const user = await s.store.users.findById(claims.sub);
-    if (!user || !user.isActive) return inactive;
+    if (!user?.isActive) return inactive;
     return introspection(claims, user.username);
   } catch {
     return inactive;

@@ -2,7 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../auth/services.ts';
 
-export async function wellKnownRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+export async function wellKnownRoutes(
+  app: FastifyInstance,
+  opts: { services: Services },
+): Promise<void> {
   const s = opts.services;
   const base = s.config.issuer.replace(/\/+$/, '');
   const metadata = {
@@ -20,24 +23,38 @@ export async function wellKnownRoutes(app: FastifyInstance, opts: { services: Se
     service_documentation: `${s.config.publicUrl.replace(/\/+$/, '')}/docs`,
   };
 
-  app.get('/.well-known/jwks.json', { schema: { tags: ['discovery'], summary: 'Public signing keys' } }, async (_request, reply) => {
-    // Short cache: a rotated-in key must reach resource servers quickly.
-    return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
-  });
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { tags: ['discovery'], summary: 'Public signing keys' } },
+    async (_request, reply) => {
+      // Short cache: a rotated-in key must reach resource servers quickly.
+      return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
+    },
+  );
 
-  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['discovery'], summary: 'RFC 8414 metadata' } }, async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=3600').send(metadata);
-  });
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: { tags: ['discovery'], summary: 'RFC 8414 metadata' } },
+    async (_request, reply) => {
+      return reply.header('cache-control', 'public, max-age=3600').send(metadata);
+    },
+  );
 
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({
+    status: 'ok',
+  }));
 
-  app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the database answers' } }, async (_request, reply) => {
-    try {
-      await s.store.ping();
-      return { status: 'ready', checks: { database: 'ok' } };
-    } catch (error) {
-      reply.log.warn({ err: error }, 'readiness check failed');
-      return reply.code(503).send({ status: 'unavailable', checks: { database: 'failing' } });
-    }
-  });
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'Readiness: the database answers' } },
+    async (_request, reply) => {
+      try {
+        await s.store.ping();
+        return { status: 'ready', checks: { database: 'ok' } };
+      } catch (error) {
+        reply.log.warn({ err: error }, 'readiness check failed');
+        return reply.code(503).send({ status: 'unavailable', checks: { database: 'failing' } });
+      }
+    },
+  );
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: type-check, then every suite on SQLite and PostgreSQL.
+# PostgreSQL: PORTCULLIS_TEST_PG_URL if given, else a throwaway cluster started by .ci/postgres.sh
+# (installed with apt-get when missing). PORTCULLIS_TEST_DATABASES=sqlite runs the SQLite half only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${PORTCULLIS_TEST_DATABASES:-sqlite,postgres}" == *postgres* && -z "${PORTCULLIS_TEST_PG_URL:-}" ]]; then
+  PORTCULLIS_TEST_PG_URL="$(bash .ci/postgres.sh)"
+  export PORTCULLIS_TEST_PG_URL
+fi
+
+node --version
+tsc --noEmit
+# Files run in parallel processes (two cores); each test builds its own servers and databases.
+exec node --test --test-concurrency=2 --test-timeout=120000 "${@:-test/**/*.test.ts}"
