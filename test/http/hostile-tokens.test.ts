@@ -1,0 +1,110 @@
+// Hostile bearer tokens against GET /users/me of one running server (ES256, the default): ONE table,
+// every row must get 401 + `WWW-Authenticate: … error="invalid_token"` + problem+json, never 2xx or
+// 5xx. Control rows get 200, so the suite can fail. The whole table runs on SQLite; the genuine token
+// and five representative rows also run on PostgreSQL. Afterwards: no jku/x5u URL was fetched, the
+// genuine token still works, and no user, session or token row was added or removed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Answer } from '../support/http.ts';
+import { MISSING_PG_MESSAGE, pgAdminUrl, testDatabases } from '../support/postgres.ts';
+import {
+  type Attack,
+  type HostileContext,
+  openContext,
+  openShared,
+  type Shared,
+  type StoreCounts,
+  storeCounts,
+} from './hostile-context.ts';
+import { claimAndFormatRows } from './rows-claims.ts';
+import { signatureRows } from './rows-signature.ts';
+
+const attacks: Attack[] = [...signatureRows, ...claimAndFormatRows];
+
+// Controls: the genuine token, and a token the suite forges with the server's key and the genuine
+// claims (so the forged rows fail only for the one thing each of them changes).
+const controls: Attack[] = [
+  { name: 'the genuine access token', build: (c) => c.genuine },
+  { name: 'forged with the server key and the genuine claims', build: (c) => c.forge() },
+];
+
+async function send(ctx: HostileContext, row: Attack): Promise<Answer> {
+  const built = await row.build(ctx);
+  const authorization = row.header ? built : `Bearer ${built}`;
+  const saved = ctx.server.clock();
+  if (row.advanceMs) ctx.server.clock.advance(row.advanceMs(ctx));
+  try {
+    return await ctx.api.get('/users/me', { headers: { authorization } });
+  } finally {
+    ctx.server.clock.set(saved);
+  }
+}
+
+function assertRefused(answer: Answer, row: Attack): void {
+  const said = `${answer.status} ${answer.text.slice(0, 300)}`;
+  assert.ok(answer.status < 200 || answer.status >= 300, `accepted: ${said}`);
+  assert.ok(answer.status < 500, `server error: ${said}`);
+  if (row.status !== undefined) {
+    assert.equal(answer.status, row.status, said);
+    return;
+  }
+  assert.equal(answer.status, 401, said);
+  assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
+  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  // One shape for every reason: no stack, no library message fields, the stable code.
+  assert.deepEqual(Object.keys(answer.body).sort(), ['code', 'detail', 'status', 'title', 'type']);
+  assert.equal(answer.body.status, 401);
+  assert.equal(answer.body.code, 'invalid_token');
+}
+
+describe('hostile bearer tokens at GET /users/me', () => {
+  let shared: Shared;
+  before(async () => {
+    shared = await openShared();
+  });
+  after(() => shared?.close());
+
+  for (const db of testDatabases()) {
+    describe(`on ${db}`, () => {
+      if (db === 'postgres' && pgAdminUrl() === undefined) {
+        // Selected but not configured: fail loudly rather than pass without having run.
+        test('PostgreSQL is configured', () => assert.fail(MISSING_PG_MESSAGE));
+        return;
+      }
+      const rows = db === 'sqlite' ? attacks : attacks.filter((row) => row.postgres);
+      let ctx: HostileContext;
+      let baseline: StoreCounts;
+      before(async () => {
+        ctx = await openContext(db, shared);
+        baseline = await storeCounts(ctx.server.databaseUrl);
+        shared.listener.reset();
+      });
+      after(() => ctx?.server.close());
+
+      for (const row of controls) {
+        test(`control: ${row.name} → 200`, async () => {
+          const answer = await send(ctx, row);
+          assert.equal(answer.status, 200, answer.text);
+          assert.equal(answer.body.id, ctx.claims.sub);
+        });
+      }
+
+      for (const row of rows) {
+        test(`${row.name} → ${row.status ?? 401}`, async () => {
+          assertRefused(await send(ctx, row), row);
+        });
+      }
+
+      test('no jku / x5u URL was fetched: the local server got zero requests', () => {
+        assert.equal(shared.listener.hits(), 0);
+      });
+
+      test('after every row: the genuine token still gets 200, the store is unchanged', async () => {
+        const answer = await ctx.api.get('/users/me', { token: ctx.genuine });
+        assert.equal(answer.status, 200, answer.text);
+        assert.equal((await ctx.api.get('/healthz')).status, 200);
+        assert.deepEqual(await storeCounts(ctx.server.databaseUrl), baseline);
+      });
+    });
+  }
+});
