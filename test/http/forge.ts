@@ -32,7 +32,11 @@ export function patch(base: Json, changes: Json): Json {
 }
 
 /** ES256 over already-encoded segments: WebCrypto's ECDSA output is the JWS R‖S form. */
-export async function es256Segments(key: CryptoKey, header: string, payload: string): Promise<string> {
+export async function es256Segments(
+  key: CryptoKey,
+  header: string,
+  payload: string,
+): Promise<string> {
   const input = `${header}.${payload}`;
   const signature = await crypto.subtle.sign(
     { name: 'ECDSA', hash: 'SHA-256' },

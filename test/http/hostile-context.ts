@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CryptoKey, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  decodeJwt,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+} from 'jose';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/database.ts';
 import { type Client, client, newIdentity, registerAndLogin } from '../support/http.ts';
@@ -173,9 +180,9 @@ export async function storeCounts(databaseUrl: string): Promise<StoreCounts> {
   const database = await openDatabase(databaseUrl);
   try {
     const count = async (table: keyof StoreCounts): Promise<number> => {
-      const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(
-        database.kysely,
-      );
+      const result = await sql<{
+        n: number | string;
+      }>`select count(*) as n from ${sql.table(table)}`.execute(database.kysely);
       return Number(result.rows[0]?.n);
     };
     return {

@@ -26,6 +26,15 @@ const attacks: Attack[] = [...signatureRows, ...claimAndFormatRows];
 const controls: Attack[] = [
   { name: 'the genuine access token', build: (c) => c.genuine },
   { name: 'forged with the server key and the genuine claims', build: (c) => c.forge() },
+  {
+    // The twin of the "expired" row: the moved clock reaches the verifier, only exp decides.
+    name: 'forged fresh, server clock moved to 10 s before exp',
+    build: (c) => {
+      const now = c.nowSeconds();
+      return c.forge({}, { iat: now, exp: now + c.server.config.accessTokenTtlSeconds });
+    },
+    advanceMs: (c) => (c.server.config.accessTokenTtlSeconds - 10) * 1000,
+  },
 ];
 
 async function send(ctx: HostileContext, row: Attack): Promise<Answer> {

@@ -1,8 +1,9 @@
 // Rows signed with the server's OWN key whose header or claims are wrong (only the server could mint
 // them: they catch "we forgot to check X"), then malformed tokens and malformed Authorization
 // headers. security-tests.md B1–B4, C1–C8, D2–D10, D15.
-import type { Attack, HostileContext } from './hostile-context.ts';
+
 import { b64url, es256, es256Segments, padded, parts, seg, spoil } from './forge.ts';
+import type { Attack, HostileContext } from './hostile-context.ts';
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'client_id'] as const;
 
@@ -32,8 +33,14 @@ const typRows: Attack[] = [
 
 const claimRows: Attack[] = [
   { name: 'iss: another issuer', build: (c) => c.forge({}, { iss: 'https://evil.example' }) },
-  { name: 'iss: ours with a trailing slash', build: (c) => c.forge({}, { iss: `${c.claims.iss}/` }) },
-  { name: 'aud: another audience', build: (c) => c.forge({}, { aud: 'https://api.other.example' }) },
+  {
+    name: 'iss: ours with a trailing slash',
+    build: (c) => c.forge({}, { iss: `${c.claims.iss}/` }),
+  },
+  {
+    name: 'aud: another audience',
+    build: (c) => c.forge({}, { aud: 'https://api.other.example' }),
+  },
   {
     name: 'aud: an array without ours',
     build: (c) => c.forge({}, { aud: ['https://api.other.example', 'https://evil.example'] }),
@@ -64,7 +71,9 @@ const headerRows: Attack[] = [
     name: 'b64: false with crit b64 (unencoded payload inline)',
     build: (c) => {
       const { kid, key } = c.signing();
-      return es256Segments(key, seg({ ...c.header, kid, b64: false, crit: ['b64'] }), JSON.stringify(c.claims));
+      // One scope: the raw JSON must hold no space, or the header parser, not the verifier, refuses it.
+      const raw = JSON.stringify({ ...c.claims, scope: 'read' });
+      return es256Segments(key, seg({ ...c.header, kid, b64: false, crit: ['b64'] }), raw);
     },
   },
   {
@@ -86,8 +95,14 @@ const base64Rows: Attack[] = SEGMENTS.flatMap((which, i): Attack[] => {
       .map((segment, j) => (j === i ? change(segment) : segment))
       .join('.');
   return [
-    { name: `malformed base64url in the ${which}: "*"`, build: (c) => rebuilt(c, (s) => spoil(s, 5, '*')) },
-    { name: `malformed base64url in the ${which}: "+" and "/"`, build: (c) => rebuilt(c, (s) => spoil(spoil(s, 5, '+'), 6, '/')) },
+    {
+      name: `malformed base64url in the ${which}: "*"`,
+      build: (c) => rebuilt(c, (s) => spoil(s, 5, '*')),
+    },
+    {
+      name: `malformed base64url in the ${which}: "+" and "/"`,
+      build: (c) => rebuilt(c, (s) => spoil(spoil(s, 5, '+'), 6, '/')),
+    },
     { name: `malformed base64url in the ${which}: "=" padding`, build: (c) => rebuilt(c, padded) },
   ];
 });
@@ -95,7 +110,11 @@ const base64Rows: Attack[] = SEGMENTS.flatMap((which, i): Attack[] => {
 const shapeRows: Attack[] = [
   { name: 'two segments', build: (c) => parts(c.genuine).slice(0, 2).join('.') },
   { name: 'four segments', build: (c) => `${c.genuine}.${parts(c.genuine)[2]}` },
-  { name: 'five segments (JWE shape)', build: (c) => `${seg({ alg: 'dir', enc: 'A256GCM' })}..${b64url('iv')}.${b64url('ct')}.${b64url('tag')}` },
+  {
+    name: 'five segments (JWE shape)',
+    build: () =>
+      `${seg({ alg: 'dir', enc: 'A256GCM' })}..${b64url('iv')}.${b64url('ct')}.${b64url('tag')}`,
+  },
   { name: 'empty string', build: () => '' },
   { name: 'spaces inside the token', build: (c) => parts(c.genuine).join(' . ') },
   {
@@ -110,18 +129,42 @@ const shapeRows: Attack[] = [
       return `${h}.${seg({ ...c.claims, pad: 'x'.repeat(9_000) })}.${s}`;
     },
   },
-  { name: 'header is a JSON array', build: (c) => `${seg([c.header])}.${parts(c.genuine).slice(1).join('.')}` },
-  { name: 'header is a JSON number', build: (c) => `${seg(42)}.${parts(c.genuine).slice(1).join('.')}` },
-  { name: 'payload is a JSON array (signed by the server key)', build: (c) => es256(c.signing().key, c.header, [c.claims]) },
-  { name: 'payload is a JSON number (signed by the server key)', build: (c) => es256(c.signing().key, c.header, 1_700_000_000) },
+  {
+    name: 'header is a JSON array',
+    build: (c) => `${seg([c.header])}.${parts(c.genuine).slice(1).join('.')}`,
+  },
+  {
+    name: 'header is a JSON number',
+    build: (c) => `${seg(42)}.${parts(c.genuine).slice(1).join('.')}`,
+  },
+  {
+    name: 'payload is a JSON array (signed by the server key)',
+    build: (c) => es256(c.signing().key, c.header, [c.claims]),
+  },
+  {
+    name: 'payload is a JSON number (signed by the server key)',
+    build: (c) => es256(c.signing().key, c.header, 1_700_000_000),
+  },
 ];
 
 const transportRows: Attack[] = [
   { name: 'the refresh token as a bearer token', build: (c) => c.refresh, postgres: true },
   { name: 'Authorization: "Bearer" alone', build: () => 'Bearer', header: true },
-  { name: 'Authorization: Basic credentials', build: () => `Basic ${btoa('alice:correct horse')}`, header: true },
-  { name: 'Authorization: two tokens', build: (c) => `Bearer ${c.genuine} ${c.genuine}`, header: true },
-  { name: 'Authorization: two Bearer credentials', build: (c) => `Bearer ${c.genuine}, Bearer ${c.genuine}`, header: true },
+  {
+    name: 'Authorization: Basic credentials',
+    build: () => `Basic ${btoa('alice:correct horse')}`,
+    header: true,
+  },
+  {
+    name: 'Authorization: two tokens',
+    build: (c) => `Bearer ${c.genuine} ${c.genuine}`,
+    header: true,
+  },
+  {
+    name: 'Authorization: two Bearer credentials',
+    build: (c) => `Bearer ${c.genuine}, Bearer ${c.genuine}`,
+    header: true,
+  },
   { name: 'Authorization: the token without a scheme', build: (c) => c.genuine, header: true },
 ];
 

@@ -1,8 +1,8 @@
 // Rows about the signature and the key: `alg: none`, algorithm confusion, tampering, foreign keys,
 // and headers that name or carry a key (jwk, jku, x5u, x5c). security-tests.md A1–A8, B5–B8.
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import type { Attack, HostileContext } from './hostile-context.ts';
 import { b64url, es256, hs256, parts, seg } from './forge.ts';
+import type { Attack, HostileContext } from './hostile-context.ts';
 
 const NONE_SPELLINGS = ['none', 'None', 'NONE', 'nOnE'] as const;
 
@@ -119,11 +119,16 @@ const keyHeaderRows: Attack[] = [
   {
     name: 'jku → attacker JWKS on a local server',
     build: (c) =>
-      es256(c.attacker.key, { ...BASE, kid: c.attacker.kid, jku: `${c.listener.url}/jwks.json` }, c.claims),
+      es256(
+        c.attacker.key,
+        { ...BASE, kid: c.attacker.kid, jku: `${c.listener.url}/jwks.json` },
+        c.claims,
+      ),
   },
   {
     name: 'jku → attacker JWKS on a local server, real kid',
-    build: (c) => es256(c.attacker.key, { ...BASE, kid: c.kid, jku: `${c.listener.url}/jwks.json` }, c.claims),
+    build: (c) =>
+      es256(c.attacker.key, { ...BASE, kid: c.kid, jku: `${c.listener.url}/jwks.json` }, c.claims),
   },
   {
     name: 'x5u → attacker cert chain on a local server',
@@ -143,4 +148,9 @@ const keyHeaderRows: Attack[] = [
   },
 ];
 
-export const signatureRows: Attack[] = [...noneRows, ...confusionRows, ...tamperRows, ...keyHeaderRows];
+export const signatureRows: Attack[] = [
+  ...noneRows,
+  ...confusionRows,
+  ...tamperRows,
+  ...keyHeaderRows,
+];

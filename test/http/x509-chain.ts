@@ -68,8 +68,20 @@ export async function selfMadeChain(): Promise<CertChain> {
   const rootSpki = root.publicKey.export({ type: 'spki', format: 'der' });
   const leaf = await generateKeyPair('ES256', { extractable: true });
   const leafSpki = new Uint8Array(await crypto.subtle.exportKey('spki', leaf.publicKey));
-  const rootCert = certificate(1, 'Attacker Root CA', 'Attacker Root CA', rootSpki, root.privateKey);
-  const leafCert = certificate(2, 'Attacker Root CA', 'http://localhost:8000', leafSpki, root.privateKey);
+  const rootCert = certificate(
+    1,
+    'Attacker Root CA',
+    'Attacker Root CA',
+    rootSpki,
+    root.privateKey,
+  );
+  const leafCert = certificate(
+    2,
+    'Attacker Root CA',
+    'http://localhost:8000',
+    leafSpki,
+    root.privateKey,
+  );
   return {
     leafKey: leaf.privateKey,
     x5c: [leafCert.toString('base64'), rootCert.toString('base64')],
