@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { SETTINGS, type Settings } from './settings.ts';
 
-export type Algorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+export type { Algorithm } from './settings.ts';
 
 export interface Config extends Settings {
   /** Raw HMAC key bytes (SECRET_KEY as UTF-8, as PyJWT uses it). */
@@ -96,7 +96,12 @@ function resolveSecret(
     return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: 'data-dir' };
   }
   mkdirSync(settings.dataDir, { recursive: true });
-  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    // 'wx': of two processes starting at once, one writes and both read the same secret.
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   chmodSync(file, 0o600);
   return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: 'generated' };
 }

@@ -2,6 +2,57 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../auth/services.ts';
 
+const jwksSchema = {
+  type: 'object',
+  required: ['keys'],
+  properties: {
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kty', 'kid', 'alg', 'use'],
+        // Only public members are listed: a private field (d, p, q, k…) can never be serialised.
+        additionalProperties: false,
+        properties: Object.fromEntries(
+          ['kty', 'kid', 'alg', 'use', 'crv', 'x', 'y', 'n', 'e'].map((k) => [
+            k,
+            { type: 'string' },
+          ]),
+        ),
+      },
+    },
+  },
+} as const;
+
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const metadataSchema = {
+  type: 'object',
+  required: ['issuer', 'token_endpoint', 'jwks_uri', 'response_types_supported'],
+  properties: {
+    issuer: { type: 'string' },
+    token_endpoint: { type: 'string' },
+    revocation_endpoint: { type: 'string' },
+    introspection_endpoint: { type: 'string' },
+    jwks_uri: { type: 'string' },
+    grant_types_supported: strings,
+    response_types_supported: strings,
+    scopes_supported: strings,
+    token_endpoint_auth_methods_supported: strings,
+    revocation_endpoint_auth_methods_supported: strings,
+    introspection_endpoint_auth_methods_supported: strings,
+    service_documentation: { type: 'string' },
+  },
+} as const;
+
+const statusSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const;
+
 export async function wellKnownRoutes(
   app: FastifyInstance,
   opts: { services: Services },
@@ -25,7 +76,13 @@ export async function wellKnownRoutes(
 
   app.get(
     '/.well-known/jwks.json',
-    { schema: { tags: ['discovery'], summary: 'Public signing keys' } },
+    {
+      schema: {
+        tags: ['discovery'],
+        summary: 'Public signing keys',
+        response: { 200: jwksSchema },
+      },
+    },
     async (_request, reply) => {
       // Short cache: a rotated-in key must reach resource servers quickly.
       return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
@@ -34,19 +91,35 @@ export async function wellKnownRoutes(
 
   app.get(
     '/.well-known/oauth-authorization-server',
-    { schema: { tags: ['discovery'], summary: 'RFC 8414 metadata' } },
+    {
+      schema: {
+        tags: ['discovery'],
+        summary: 'RFC 8414 metadata',
+        response: { 200: metadataSchema },
+      },
+    },
     async (_request, reply) => {
       return reply.header('cache-control', 'public, max-age=3600').send(metadata);
     },
   );
 
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'Liveness', response: { 200: statusSchema } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'Readiness: the database answers' } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: the database answers',
+        response: { 200: statusSchema, 503: statusSchema },
+      },
+    },
     async (_request, reply) => {
       try {
         await s.store.ping();
