@@ -14,7 +14,7 @@ import type { RevocationList } from './revocation.ts';
 
 export interface AccessClaims {
   iss: string;
-  aud: string;
+  aud: string | string[];
   sub: string;
   exp: number;
   iat: number;
@@ -75,8 +75,10 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
 
   async function verifySignature(token: string): Promise<AccessClaims> {
     const fail = (why: string) => new AuthenticationError(why, true);
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
+    // Exactly three canonical base64url segments: one token, one spelling (no padding, no spare bits).
+    if (token.length > MAX_TOKEN_LENGTH || !isCompactJws(token)) {
       throw fail('The access token is malformed.');
+    }
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -145,6 +147,16 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   };
 }
 
+function isCompactJws(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  return parts.every(
+    (part) =>
+      /^[A-Za-z0-9_-]+$/.test(part) &&
+      Buffer.from(part, 'base64url').toString('base64url') === part,
+  );
+}
+
 function checkClaims(
   payload: JWTPayload,
   nowMs: number,
@@ -158,7 +170,6 @@ function checkClaims(
   if (typeof iat !== 'number' || iat > nowMs / 1000 + LEEWAY_SECONDS) {
     throw fail('The access token was issued in the future.');
   }
-  if (typeof payload.aud !== 'string') throw fail('The access token has an unexpected audience.');
   if (scope !== undefined && typeof scope !== 'string')
     throw fail('The access token scope is malformed.');
   return {

@@ -30,7 +30,8 @@ describe('the README quick start', () => {
   });
 
   it('logs where everything is and how to create the first superuser', async () => {
-    for (let i = 0; i < 50 && !/user create --superuser/.test(server.output()); i++) await wait(100);
+    for (let i = 0; i < 50 && !/user create --superuser/.test(server.output()); i++)
+      await wait(100);
     assert.match(server.output(), /portcullis\.db/);
     assert.match(server.output(), /secret\.key/);
     assert.match(server.output(), /outbox/);
