@@ -1,0 +1,61 @@
+// The accounts a bad-input case acts on, and the store snapshot that proves the case changed nothing.
+import { decodeJwt } from 'jose';
+import { register } from '../../../src/auth/accounts.ts';
+import type { Session, User } from '../../../src/store/index.ts';
+import { type Client, login, newIdentity, registerAndLogin, type TokenPair } from '../../support/http.ts';
+import type { TestServer } from '../../support/server.ts';
+
+export interface Account {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  tokens: TokenPair;
+}
+
+export interface Ctx {
+  /** The normal user who calls the user endpoints (with tokens.access_token). */
+  actor: Account;
+  /** A second session of the actor: the token that /refresh, /revoke and /introspect bodies name. */
+  spare: TokenPair;
+  spareSid: string;
+  /** The user the admin endpoints act on. */
+  target: Account;
+  /** The superuser of the whole run (admin endpoints and /introspect). */
+  admin: Account;
+}
+
+/** A superuser made the way an operator makes one (the rule the CLI calls), then logged in. */
+export async function makeAdmin(server: TestServer, api: Client): Promise<Account> {
+  const who = newIdentity('badadmin');
+  const user = await register(server.app.services, { ...who, isSuperuser: true });
+  return { ...who, id: user.id, tokens: await login(api, who.username, who.password) };
+}
+
+export async function newContext(api: Client, admin: Account): Promise<Ctx> {
+  const actor = await registerAndLogin(api, 'badactor');
+  const spare = await login(api, actor.username, actor.password);
+  const target = await registerAndLogin(api, 'badtarget');
+  const sid = decodeJwt(spare.access_token).sid;
+  if (typeof sid !== 'string') throw new Error('access token without sid');
+  return { actor, spare, spareSid: sid, target, admin };
+}
+
+export interface Snapshot {
+  users: User[];
+  sessions: Record<string, Session[]>;
+}
+
+/** Every user with all fields, and the active sessions of the context's users. */
+export async function snapshot(server: TestServer, ctx: Ctx): Promise<Snapshot> {
+  const store = server.app.services.store;
+  const users = await store.users.list({ limit: 1000 });
+  // A full page would hide users past it: the snapshot must see the whole table.
+  if (users.length >= 1000) throw new Error('snapshot: more than 999 users, raise the limit');
+  const sessions: Record<string, Session[]> = {};
+  const now = server.clock();
+  for (const who of [ctx.actor, ctx.target, ctx.admin]) {
+    sessions[who.id] = await store.sessions.listActive(who.id, now);
+  }
+  return { users, sessions };
+}
