@@ -1,5 +1,6 @@
 // buildApp(config, deps): the whole server. The CLI's `serve` only calls it and listens; tests build
 // it with a temporary data directory and an injected clock.
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,7 +13,9 @@ import { createStore } from '../store/index.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createGuards } from './authenticate.ts';
 import { sendProblem, toAppError } from './errors.ts';
+import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppDeps {
@@ -83,13 +86,22 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   );
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(cookie);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { persistAuthorization: false, tryItOutEnabled: true },
+    // The docs page calls the server it was loaded from, whatever PUBLIC_URL says (OpenAPI allows a
+    // relative server URL), so "Try it out" and Authorize never go to another host.
+    transformSpecification: (spec: Record<string, unknown>) => ({
+      ...spec,
+      servers: [{ url: '/' }],
+    }),
   });
   await app.register(routes, { services, guards: createGuards(services) });
+  await app.register(browserRoutes, { services });
+  await app.register(pageRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

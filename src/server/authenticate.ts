@@ -1,15 +1,20 @@
-// Route guards: who is calling (a bearer access token), and whether they may.
+// Route guards: who is calling (a bearer access token, or the browser's access cookie), and whether
+// they may.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ADMIN_SCOPE, hasScope } from '../auth/scopes.ts';
 import type { Services } from '../auth/services.ts';
 import type { ClientInfo } from '../auth/sessions.ts';
 import { AuthenticationError, PermissionError } from '../errors/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
+import { COOKIE, cookieOf } from './cookies.ts';
+import { createCsrfTokens, isStateChanging, requireCsrfToken } from './csrf.ts';
 
 export interface Caller {
   claims: AccessClaims;
   userId: string;
   sessionId: string;
+  /** How the access token came: cookie callers passed the CSRF check on state changes. */
+  via: 'bearer' | 'cookie';
 }
 
 declare module 'fastify' {
@@ -44,12 +49,24 @@ export interface Guards {
 }
 
 export function createGuards(s: Services): Guards {
+  const csrf = createCsrfTokens(s.config.secretKey);
   async function user(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
-    if (token === undefined) throw new AuthenticationError('Authentication required.', false);
-    if (token === '') throw new AuthenticationError('The Authorization header is malformed.', true);
-    const claims = await s.accessTokens.verify(token);
-    request.caller = { claims, userId: claims.sub, sessionId: claims.sid };
+    // A bearer header wins; a bad one is a 401 and never falls back to the cookie, or a bogus header
+    // would turn a cookie request into one that skips the CSRF check.
+    if (token !== undefined) {
+      if (token === '')
+        throw new AuthenticationError('The Authorization header is malformed.', true);
+      const claims = await s.accessTokens.verify(token);
+      request.caller = { claims, userId: claims.sub, sessionId: claims.sid, via: 'bearer' };
+      return;
+    }
+    const cookie = cookieOf(request, COOKIE.access);
+    if (cookie === undefined) throw new AuthenticationError('Authentication required.', false);
+    const claims = await s.accessTokens.verify(cookie);
+    // Browsers attach cookies to requests other sites start: state changes need the CSRF token.
+    if (isStateChanging(request)) requireCsrfToken(request, s.config, csrf, claims.sid);
+    request.caller = { claims, userId: claims.sub, sessionId: claims.sid, via: 'cookie' };
   }
   async function admin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await user(request, reply);

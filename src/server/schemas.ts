@@ -112,6 +112,20 @@ export const sessionSchema = {
   },
 } as const;
 
+export const browserSessionSchema = {
+  $id: 'BrowserSession',
+  type: 'object',
+  description:
+    'Cookie mode: the tokens are in HttpOnly cookies; send `csrf_token` as `X-CSRF-Token` on state changes.',
+  required: ['user', 'csrf_token', 'expires_in'],
+  additionalProperties: false,
+  properties: {
+    user: { $ref: 'User#' },
+    csrf_token: { type: 'string' },
+    expires_in: { type: 'integer', description: 'Seconds until the access cookie expires.' },
+  },
+} as const;
+
 export const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` });
 
 /** Error answers for the documentation; `ids` picks problem or OAuth bodies. */
@@ -128,4 +142,5 @@ export const sharedSchemas = [
   oauthErrorSchema,
   tokenPairSchema,
   sessionSchema,
+  browserSessionSchema,
 ];

@@ -8,6 +8,7 @@ import type { Services } from '../../auth/services.ts';
 import { endOtherSessions, endSessions, refresh } from '../../auth/sessions.ts';
 import { AppError, AuthenticationError, notFound, PermissionError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
+import { clearSessionCookies } from '../cookies.ts';
 import { userView } from '../schemas.ts';
 
 type Req<B = unknown, P = unknown> = FastifyRequest<{ Body: B; Params: P }>;
@@ -70,7 +71,10 @@ export function accountHandlers(s: Services): AccountHandlers {
     },
 
     async logout(request, reply) {
-      await endSessions(s, [callerOf(request).sessionId]);
+      const caller = callerOf(request);
+      await endSessions(s, [caller.sessionId]);
+      // Only a cookie logout clears cookies: a bearer client (Swagger UI) must not sign the pages out.
+      if (caller.via === 'cookie') clearSessionCookies(reply);
       return reply.code(204).send();
     },
 
@@ -92,6 +96,7 @@ export function accountHandlers(s: Services): AccountHandlers {
     async deleteMe(request, reply) {
       const user = await currentUser(request);
       await deleteAccount(s, user.id, request.body.password);
+      if (callerOf(request).via === 'cookie') clearSessionCookies(reply);
       return reply.code(204).send();
     },
 

@@ -1,8 +1,10 @@
 // Handlers of the admin API (superusers): list, change and delete users.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AdminPatch, adminUpdate, deleteUser } from '../../auth/accounts.ts';
+import { endAllSessionsOf } from '../../auth/admin.ts';
 import type { Services } from '../../auth/services.ts';
 import { ValidationError } from '../../errors/index.ts';
+import { callerOf } from '../authenticate.ts';
 import { userView } from '../schemas.ts';
 
 type Req<Q = unknown, P = unknown, B = unknown> = FastifyRequest<{
@@ -21,6 +23,7 @@ export interface AdminHandlers {
   listUsers(request: Req<ListQuery>): Promise<unknown>;
   updateUser(request: Req<unknown, { id: string }, AdminPatch>): Promise<unknown>;
   deleteUser(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
+  endSessions(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
 }
 
 // The cursor is the last id of the previous page, opaque to clients.
@@ -55,6 +58,10 @@ export function adminHandlers(s: Services): AdminHandlers {
     },
     async deleteUser(request, reply) {
       await deleteUser(s, request.params.id);
+      return reply.code(204).send();
+    },
+    async endSessions(request, reply) {
+      await endAllSessionsOf(s, callerOf(request).userId, request.params.id);
       return reply.code(204).send();
     },
   };

@@ -1,10 +1,12 @@
 // The API at a glance: every route, who may call it, and its schemas.
-import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Services } from '../../auth/services.ts';
 import type { Guards } from '../authenticate.ts';
+import { COOKIE, cookieOf } from '../cookies.ts';
 import { errorResponses, ref } from '../schemas.ts';
 import { accountHandlers } from './account.ts';
 import { adminHandlers } from './admin.ts';
+import { browserHandlers } from './browser.ts';
 import { oauthRoutes } from './oauth.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
@@ -28,6 +30,15 @@ export async function routes(
   const { user, admin: superuser } = opts.guards;
   const account = accountHandlers(opts.services);
   const adm = adminHandlers(opts.services);
+  const browser = browserHandlers(opts.services);
+  // POST /refresh: the body's token wins; without one, the browser's refresh cookie (SPEC §4).
+  const refreshRoute = (
+    request: FastifyRequest<{ Body: { refresh_token?: string } | undefined; Params: unknown }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> =>
+    request.body?.refresh_token === undefined && cookieOf(request, COOKIE.refresh) !== undefined
+      ? browser.refresh(request, reply)
+      : account.refresh(request, reply);
   const tags = (t: string) => ({ tags: [t] });
 
   await app.register(oauthRoutes, opts);
@@ -56,11 +67,16 @@ export async function routes(
       schema: {
         ...tags('account'),
         summary: 'Rotate a refresh token into a new token pair',
+        description:
+          'With `refresh_token` in the body: a new token pair. Without it, the refresh cookie is rotated as by `POST /session/refresh` (needs `X-CSRF-Token`) and the answer is the cookie-mode body.',
         body: object([], { refresh_token: str(256) }),
-        response: { 200: ref('TokenPair'), ...errorResponses([400, 401]) },
+        response: {
+          200: { anyOf: [ref('TokenPair'), ref('BrowserSession')] },
+          ...errorResponses([400, 401, 403]),
+        },
       },
     },
-    h(account.refresh),
+    h(refreshRoute),
   );
 
   app.post(
@@ -250,6 +266,21 @@ export async function routes(
       },
     },
     h(adm.updateUser),
+  );
+
+  app.delete(
+    '/admin/users/:id/sessions',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'End every session of a user; their tokens stop working at once',
+        security: admin,
+        params: object(['id'], { id: str(64) }),
+        response: { ...noContent, ...errorResponses([401, 403, 404]) },
+      },
+    },
+    h(adm.endSessions),
   );
 
   app.delete(

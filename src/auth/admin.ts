@@ -1,0 +1,22 @@
+// Administrators' actions on other users' sessions.
+import { notFound } from '../errors/index.ts';
+import { recordAudit } from './audit.ts';
+import type { Services } from './services.ts';
+import { endOtherSessions } from './sessions.ts';
+
+/** Ends every session of a user: refresh tokens stop working, access tokens are denied at once. */
+export async function endAllSessionsOf(
+  s: Services,
+  actorId: string,
+  userId: string,
+): Promise<void> {
+  const user = await s.store.users.findById(userId);
+  if (!user) throw notFound('User');
+  await endOtherSessions(s, userId);
+  await recordAudit(s.store, {
+    type: 'session.end',
+    actorId,
+    subjectId: userId,
+    details: { scope: 'all', by: 'admin' },
+  });
+}

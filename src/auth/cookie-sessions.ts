@@ -1,0 +1,20 @@
+// What the cookie mode needs beyond the session rules in sessions.ts: which session a refresh token
+// belongs to (its CSRF token is bound to that session) and ending the session of a replaced cookie.
+import type { Services } from './services.ts';
+import { endSessions } from './sessions.ts';
+
+/** The session a refresh token belongs to, spent or not; undefined for unknown tokens. */
+export async function sessionOfRefreshToken(
+  s: Services,
+  token: string,
+): Promise<string | undefined> {
+  if (!s.refreshTokens.looksValid(token)) return undefined;
+  const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+  return row?.sessionId;
+}
+
+/** Ends the session of a refresh token, if it has one; unknown tokens are ignored. */
+export async function endSessionOfRefreshToken(s: Services, token: string): Promise<void> {
+  const sessionId = await sessionOfRefreshToken(s, token);
+  if (sessionId !== undefined) await endSessions(s, [sessionId]);
+}
