@@ -64,6 +64,10 @@ export async function routes(
   app.post(
     '/refresh',
     {
+      // A browser refreshing with its cookie sends no body at all: that is an empty object here.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         ...tags('account'),
         summary: 'Rotate a refresh token into a new token pair',
