@@ -1,0 +1,185 @@
+// End to end in Chromium: a new visitor registers, signs in with the keyboard alone, sees who is
+// signed in on /, stays signed in across a reload, edits the account and signs out.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { type Device, launchChromium, newDevice, screenshot } from '../support/browser.ts';
+import { newIdentity } from '../support/http.ts';
+import { testDatabases } from '../support/postgres.ts';
+import { startServer, type TestServer } from '../support/server.ts';
+
+// This project's types describe Node, not the DOM: the little the tests read in the page is typed here.
+interface PageGlobals {
+  document: { cookie: string; documentElement: { scrollWidth: number } };
+  innerWidth: number;
+}
+const sideways = (): boolean => {
+  const g = globalThis as unknown as PageGlobals;
+  return g.document.documentElement.scrollWidth > g.innerWidth;
+};
+
+for (const db of testDatabases()) {
+  describe(`the pages in Chromium on ${db}`, () => {
+    let server: TestServer;
+    let browser: Browser;
+    let device: Device;
+    const who = newIdentity('visitor');
+    before(async () => {
+      server = await startServer({ db });
+      browser = await launchChromium();
+      device = await newDevice(browser, server.url);
+    });
+    after(async () => {
+      await device?.close();
+      await browser?.close();
+      await server?.close();
+    });
+
+    it('shows a visitor the way in on /', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/`);
+      await page.getByRole('heading', { name: 'Welcome to Portcullis' }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'Sign in' }).first().isVisible(), true);
+      await screenshot(page, 'home-signed-out');
+      await page.close();
+    });
+
+    it('registers, explaining the password policy as it is typed', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/register`);
+      await page.getByLabel('Email address').fill(who.email);
+      await page.getByLabel('Username').fill(who.username);
+      const password = page.getByLabel('Password', { exact: true });
+      const rule = (name: string) => page.locator(`[data-rule="${name}"]`);
+      await password.fill('password');
+      await page.locator('[data-rule="common"][data-state="bad"]').waitFor();
+      assert.equal(await rule('length').getAttribute('data-state'), 'ok');
+      await password.fill(who.username);
+      await page.locator('[data-rule="personal"][data-state="bad"]').waitFor();
+      await password.fill('short');
+      assert.equal(await rule('length').getAttribute('data-state'), 'bad');
+      await screenshot(page, 'register-policy');
+      await password.fill(who.password);
+      for (const name of ['length', 'common', 'personal']) {
+        await page.locator(`[data-rule="${name}"][data-state="ok"]`).waitFor();
+      }
+      await screenshot(page, 'register');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForURL(`${server.url}/login`);
+      await page.getByText(`Your account ${who.username} is ready`).waitFor();
+      assert.equal(await page.getByLabel('Username or email').inputValue(), who.username);
+      await page.close();
+    });
+
+    it('refuses a wrong password with a clear message', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/login`);
+      await page.getByLabel('Username or email').fill(who.username);
+      await page.getByLabel('Password', { exact: true }).fill('not my password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').getByText('Incorrect username or password.').waitFor();
+      await screenshot(page, 'login-error');
+      await page.close();
+    });
+
+    it('signs in with the keyboard alone and shows the user on /, also after a reload', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/login`);
+      await screenshot(page, 'login');
+      // The script focuses the first field; everything else is Tab, typing and Enter.
+      await page.locator('#username:focus').waitFor();
+      await page.keyboard.type(who.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(who.password);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.locator(':focus').textContent(), 'Show');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('type'), 'text');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.locator(':focus').textContent(), 'Sign in');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${server.url}/`);
+      const heading = page.getByRole('heading', { name: `Signed in as ${who.username}` });
+      await heading.waitFor();
+      await screenshot(page, 'home');
+      await page.reload();
+      await heading.waitFor();
+      const cookies = await device.context.cookies(server.url);
+      const access = cookies.find((c) => c.name === '__Host-portcullis_access');
+      assert.equal(access?.httpOnly, true);
+      assert.equal(access?.secure, true);
+      assert.equal(access?.sameSite, 'Strict');
+      assert.equal(
+        await page.evaluate(() =>
+          (globalThis as unknown as PageGlobals).document.cookie.includes('portcullis_access'),
+        ),
+        false,
+        'the page cannot read the tokens',
+      );
+      await page.close();
+    });
+
+    it('changes the profile and the password from /account', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/account`);
+      const newName = `${who.username}x`;
+      await page.getByLabel('Username').fill(newName);
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.getByText('Profile saved.').waitFor();
+      assert.equal(await page.locator('.who-name').textContent(), newName);
+      who.username = newName;
+      await page.getByLabel('Current password').fill('wrong password');
+      await page.getByLabel('New password').fill('a brand new passphrase');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('The password is incorrect.').waitFor();
+      await page.getByLabel('Current password').fill(who.password);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Password changed.').waitFor();
+      who.password = 'a brand new passphrase';
+      await screenshot(page, 'account');
+      await page.close();
+    });
+
+    it('signs out from the top bar: the cookies are gone and / invites to sign in', async () => {
+      const page = await device.page();
+      await page.goto(`${server.url}/`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(`${server.url}/login`);
+      await page.getByText('You have signed out.').waitFor();
+      const names = (await device.context.cookies(server.url)).map((c) => c.name);
+      assert.deepEqual(
+        names.filter((n) => n.includes('portcullis')),
+        [],
+      );
+      await page.goto(`${server.url}/`);
+      await page.getByRole('heading', { name: 'Welcome to Portcullis' }).waitFor();
+      await page.goto(`${server.url}/account`);
+      await page.waitForURL(/\/login\?next=%2Faccount$/);
+      await page.getByText('Sign in to continue.').waitFor();
+      await page.close();
+    });
+
+    it('reads well on a phone', async () => {
+      const phone = await newDevice(browser, server.url, { phone: true });
+      try {
+        const page = await phone.page();
+        await page.goto(`${server.url}/login`);
+        await screenshot(page, 'phone-login');
+        await page.getByLabel('Username or email').fill(who.username);
+        await page.getByLabel('Password', { exact: true }).fill(who.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: `Signed in as ${who.username}` }).waitFor();
+        const overflow = await page.evaluate(sideways);
+        assert.equal(overflow, false, 'no sideways scrolling');
+        await screenshot(page, 'phone-home');
+        await page.goto(`${server.url}/account`);
+        await page.locator('[data-session-id]').first().waitFor();
+        assert.equal(await page.evaluate(sideways), false);
+        await screenshot(page, 'phone-account');
+      } finally {
+        await phone.close();
+      }
+    });
+  });
+}

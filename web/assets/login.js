@@ -1,0 +1,119 @@
+// Sign in: username or email and password; a second factor when the account has one; the wait shown
+// when the server slows sign-ins down.
+import { startPage } from './layout.js';
+import { ApiError, signIn } from './session.js';
+import {
+  $,
+  clearAlert,
+  clearFieldErrors,
+  safeNext,
+  showAlert,
+  showFieldErrors,
+  showFlash,
+  wireReveal,
+} from './ui.js';
+
+const form = $('[data-form="login"]');
+const alert = $('[data-alert]');
+const submit = $('button[type="submit"]', form);
+const otpField = $('[data-otp]');
+const next = safeNext(new URLSearchParams(location.search).get('next'));
+let waitUntil = 0;
+
+function waiting() {
+  const left = Math.ceil((waitUntil - Date.now()) / 1000);
+  if (left <= 0) {
+    waitUntil = 0;
+    submit.disabled = false;
+    clearAlert(alert);
+    return;
+  }
+  submit.disabled = true;
+  const unit = left === 1 ? 'second' : 'seconds';
+  showAlert(
+    alert,
+    `Too many sign-in attempts. For your security, wait ${left} ${unit} before trying again.`,
+  );
+  setTimeout(waiting, 1000);
+}
+
+function missing() {
+  const errors = {};
+  if (!form.elements.username.value.trim()) errors.username = 'Enter your username or email.';
+  if (!form.elements.password.value) errors.password = 'Enter your password.';
+  if (!otpField.hidden && !form.elements.otp.value.trim())
+    errors.otp = 'Enter the code from your authenticator app.';
+  return errors;
+}
+
+function failed(error) {
+  if (!(error instanceof ApiError)) {
+    showAlert(alert, 'The server cannot be reached. Check your connection and try again.');
+    return;
+  }
+  if (error.code === 'mfa_required') {
+    otpField.hidden = false;
+    form.elements.otp.required = true;
+    showAlert(
+      alert,
+      'This account has two-step verification. Enter your authentication code.',
+      'info',
+    );
+    form.elements.otp.focus();
+    return;
+  }
+  if (error.status === 429) {
+    waitUntil = Date.now() + Math.max(error.retryAfter, 1) * 1000;
+    waiting();
+    return;
+  }
+  if (error.status === 422) {
+    showFieldErrors(form, error.fieldErrors(), alert);
+    return;
+  }
+  showAlert(alert, error.message);
+  form.elements.password.select();
+  form.elements.password.focus();
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (waitUntil > Date.now()) return;
+  clearAlert(alert);
+  clearFieldErrors(form);
+  const errors = missing();
+  if (Object.keys(errors).length > 0) {
+    showFieldErrors(form, errors, alert);
+    return;
+  }
+  const credentials = {
+    username: form.elements.username.value.trim(),
+    password: form.elements.password.value,
+  };
+  if (!otpField.hidden) credentials.otp = form.elements.otp.value.trim();
+  submit.disabled = true;
+  submit.textContent = 'Signing in…';
+  try {
+    await signIn(credentials);
+    location.assign(next);
+    return;
+  } catch (error) {
+    failed(error);
+  }
+  submit.textContent = 'Sign in';
+  submit.disabled = waitUntil > Date.now();
+});
+
+wireReveal();
+showFlash(alert);
+$('[data-insecure]').hidden = window.isSecureContext;
+const remembered = sessionStorage.getItem('portcullis.username');
+sessionStorage.removeItem('portcullis.username');
+if (remembered) {
+  form.elements.username.value = remembered;
+  form.elements.password.focus();
+} else {
+  form.elements.username.focus();
+}
+const user = await startPage();
+if (user) location.replace(next);
