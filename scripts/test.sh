@@ -10,6 +10,9 @@ if [[ "${PORTCULLIS_TEST_DATABASES:-sqlite,postgres}" == *postgres* && -z "${POR
   export PORTCULLIS_TEST_PG_URL
 fi
 
+# The browser tests drive Debian's Chromium; installed with apt-get when missing.
+if [[ $# -eq 0 || "$*" == *browser* ]]; then bash .ci/chromium.sh; fi
+
 node --version
 tsc --noEmit
 # Files run in parallel processes (two cores); each test builds its own servers and databases.

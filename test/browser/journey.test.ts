@@ -82,6 +82,89 @@ for (const db of testDatabases()) {
       await page.close();
     });
 
+    // The next two answers come from lockout and 2FA, which other parts of the server produce; here
+    // the test answers /login itself, with exactly the SPEC's shapes, to show how the page renders them.
+    it('shows the wait when sign-ins are slowed down (429 with Retry-After)', async () => {
+      const page = await device.page();
+      await page.clock.install();
+      await page.route('**/login', (route) =>
+        route.request().method() !== 'POST'
+          ? route.fallback()
+          : route.fulfill({
+              status: 429,
+              headers: { 'retry-after': '3', 'content-type': 'application/problem+json' },
+              body: JSON.stringify({
+                type: 'urn:portcullis:error:too_many_attempts',
+                title: 'Too Many Requests',
+                status: 429,
+                detail: 'Too many failed sign-ins; try again later.',
+                code: 'too_many_attempts',
+              }),
+            }),
+      );
+      await page.goto(`${server.url}/login`);
+      await page.getByLabel('Username or email').fill(who.username);
+      await page.getByLabel('Password', { exact: true }).fill('guess');
+      const submit = page.getByRole('button', { name: 'Sign in' });
+      await submit.click();
+      await page.getByText('wait 3 seconds before trying again').waitFor();
+      assert.equal(await submit.isDisabled(), true);
+      await screenshot(page, 'login-slowed-down');
+      await page.clock.runFor(1_000);
+      await page.getByText('wait 2 seconds before trying again').waitFor();
+      await page.clock.runFor(2_500);
+      await page.getByRole('alert').waitFor({ state: 'hidden' });
+      assert.equal(await submit.isEnabled(), true);
+      await page.close();
+    });
+
+    it('asks for the second factor when the API answers mfa_required', async () => {
+      const page = await device.page();
+      const bodies: Array<Record<string, unknown>> = [];
+      await page.route('**/login', (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        const body = route.request().postDataJSON() as Record<string, unknown>;
+        bodies.push(body);
+        if (body.otp !== undefined) return route.fallback();
+        return route.fulfill({
+          status: 400,
+          headers: { 'content-type': 'application/problem+json' },
+          body: JSON.stringify({
+            type: 'urn:portcullis:error:mfa_required',
+            title: 'Bad Request',
+            status: 400,
+            detail: 'A second factor is required.',
+            code: 'mfa_required',
+          }),
+        });
+      });
+      await page.goto(`${server.url}/login`);
+      const otp = page.getByLabel('Authentication code');
+      assert.equal(await otp.isVisible(), false);
+      await page.getByLabel('Username or email').fill(who.username);
+      await page.getByLabel('Password', { exact: true }).fill(who.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('This account has two-step verification.').waitFor();
+      await otp.waitFor();
+      assert.equal(await page.locator('#otp:focus').count(), 1, 'the code field has the focus');
+      await screenshot(page, 'login-second-factor');
+      await page.keyboard.type('123456');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${server.url}/`);
+      assert.deepEqual(bodies.at(-1), {
+        username: who.username,
+        password: who.password,
+        otp: '123456',
+      });
+      await page.close();
+      // This server has no 2FA yet and ignored the code: sign out so the next test starts afresh.
+      const cleanup = await device.page();
+      await cleanup.goto(`${server.url}/`);
+      await cleanup.getByRole('button', { name: 'Sign out' }).click();
+      await cleanup.waitForURL(`${server.url}/login`);
+      await cleanup.close();
+    });
+
     it('signs in with the keyboard alone and shows the user on /, also after a reload', async () => {
       const page = await device.page();
       await page.goto(`${server.url}/login`);

@@ -2,7 +2,7 @@
 // records the requests its pages make (only the server may be contacted) and serves the pages under
 // a strict Content-Security-Policy, so that any inline script or style shows up as a violation.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ROOT } from './process.ts';
@@ -38,6 +38,11 @@ const PAGE_PATHS = new Set(['/', '/login', '/register', '/account', '/admin']);
 
 /** Launches Chromium; Playwright gives it a fresh, temporary user-data directory. */
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} not found: run \`bash .ci/chromium.sh\` (apt-get install chromium)`,
+    );
+  }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 

@@ -125,7 +125,8 @@ const STEPS = [
 /** "just now", "5 minutes ago", "yesterday". */
 export function timeAgo(iso) {
   let amount = (new Date(iso).getTime() - Date.now()) / 1000;
-  if (Math.abs(amount) < 45) return 'just now';
+  // A server clock slightly ahead of this one must not read "in 2 minutes".
+  if (amount > -45) return 'just now';
   for (const [size, unit] of STEPS) {
     if (Math.abs(amount) < size) return relative.format(Math.round(amount), unit);
     amount /= size;
