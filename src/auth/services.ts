@@ -6,6 +6,7 @@ import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { startHousekeeping } from './housekeeping.ts';
 
 export interface Services {
   config: Config;
@@ -48,6 +49,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     });
   }, config.keysReloadSeconds * 1000);
   keyTimer.unref();
+  const stopHousekeeping = startHousekeeping(store, clock);
   return {
     config,
     store,
@@ -71,6 +73,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     revocations,
     close() {
       clearInterval(keyTimer);
+      stopHousekeeping();
       revocations.stop();
     },
   };
