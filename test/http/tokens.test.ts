@@ -121,6 +121,8 @@ for (const db of testDatabases()) {
         );
         assert.equal(wider.status, 400);
         assert.equal(wider.body.error, 'invalid_scope');
+        // The refused request did not spend the token.
+        assert.equal((await refreshGrant(readOnly.refresh_token)).status, 200);
       });
     });
 

@@ -26,7 +26,9 @@ function sendChunked(baseUrl: string, req: Req, headers: Record<string, string>)
   return new Promise((resolve, reject) => {
     let answered = false;
     // A connection of its own: the server may stop reading mid-body, so it must not be reused.
-    const options = { method: req.method, headers: { ...headers, connection: 'close' }, agent: false };
+    // Node frames a DELETE body only when asked to (chunked is not its default for DELETE).
+    const framing = { connection: 'close', 'transfer-encoding': 'chunked' };
+    const options = { method: req.method, headers: { ...headers, ...framing }, agent: false };
     const request = http.request(new URL(req.path, baseUrl), options, (res) => {
       answered = true;
       const parts: Buffer[] = [];
