@@ -3,22 +3,51 @@
 // control request per endpoint proves the table can fail (2xx, and a change the snapshot sees).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Account, type Ctx, changes, makeAdmin, newContext, snapshot } from './bad-input/context.ts';
-import { baseReq, ENDPOINTS, type Endpoint } from './bad-input/endpoints.ts';
-import { assertAnswer } from './bad-input/expect.ts';
-import { casesFor } from './bad-input/other-cases.ts';
-import { type Req, send } from './bad-input/send.ts';
 import { type Client, client } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { startServer, type TestServer } from '../support/server.ts';
+import { bodyCases, malformedCases } from './bad-input/body-cases.ts';
+import {
+  type Account,
+  type Ctx,
+  changes,
+  makeAdmin,
+  newContext,
+  snapshot,
+} from './bad-input/context.ts';
+import { baseReq, type Case, type Endpoint } from './bad-input/endpoints.ts';
+import { assertAnswer } from './bad-input/expect.ts';
+import { formCases } from './bad-input/form-cases.ts';
+import { sizeCases } from './bad-input/hostile-cases.ts';
+import { authCases, contentTypeCases, pathCases, queryCases } from './bad-input/other-cases.ts';
+import { type Req, send } from './bad-input/send.ts';
+import { ENDPOINTS } from './bad-input/table.ts';
 
 const PROTOTYPE = Object.getOwnPropertyNames(Object.prototype).sort();
 
 /** The server runs in this process: a polluted Object.prototype would show here. */
 function assertNoPollution(): void {
-  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE, 'Object.prototype was polluted');
+  assert.deepEqual(
+    Object.getOwnPropertyNames(Object.prototype).sort(),
+    PROTOTYPE,
+    'Object.prototype was polluted',
+  );
   const probe: Record<string, unknown> = {};
-  for (const key of ['is_superuser', 'isSuperuser', 'scopes', 'x']) assert.equal(probe[key], undefined, `{}.${key} is inherited`);
+  for (const key of ['is_superuser', 'isSuperuser', 'scopes', 'x'])
+    assert.equal(probe[key], undefined, `{}.${key} is inherited`);
+}
+
+/** Every case for one endpoint. Cases that a broken server would most likely act on come last. */
+function casesFor(ep: Endpoint): Case[] {
+  const cases: Case[] = [];
+  if (ep.auth !== 'none') cases.push(...authCases(ep));
+  if (ep.param) cases.push(...pathCases(ep, ep.param));
+  if (ep.query) cases.push(...queryCases(ep));
+  if (ep.bodyless) cases.push(...malformedCases(ep, ep.family), ...sizeCases(ep, ep.family));
+  if (ep.body) cases.push(...bodyCases(ep, ep.body), ...sizeCases(ep, ep.family));
+  if (ep.body && ep.family === 'oauth') cases.push(...formCases(ep, ep.body));
+  if (ep.body || ep.bodyless) cases.push(...contentTypeCases(ep, ep.family, ep.body));
+  return cases;
 }
 
 /** The valid request as a standard client sends it (OAuth endpoints: form-encoded). */
@@ -56,7 +85,8 @@ for (const db of testDatabases()) {
           const answer = await send(api, server.url, controlReq(ep, fresh));
           assert.equal(answer.status, ep.control.status, answer.text);
           const changed = changes(before, await snapshot(server, fresh));
-          if (ep.control.changes) assert.ok(changed.length > 0, 'the snapshot must see the control’s change');
+          if (ep.control.changes)
+            assert.ok(changed.length > 0, 'the snapshot must see the control’s change');
           else assert.deepEqual(changed, []);
         });
 
@@ -69,7 +99,11 @@ for (const db of testDatabases()) {
             const before = await snapshot(server, current);
             const answer = await send(api, server.url, c.build(current));
             assertAnswer(answer, ep.family, c.expect);
-            assert.deepEqual(changes(before, await snapshot(server, current)), [], 'the store must not change');
+            assert.deepEqual(
+              changes(before, await snapshot(server, current)),
+              [],
+              'the store must not change',
+            );
             assertNoPollution();
             ctx = current;
           });

@@ -3,7 +3,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { decodeJwt } from 'jose';
 import { register } from '../../../src/auth/accounts.ts';
 import type { Session, User } from '../../../src/store/index.ts';
-import { type Client, login, newIdentity, registerAndLogin, type TokenPair } from '../../support/http.ts';
+import {
+  type Client,
+  login,
+  newIdentity,
+  registerAndLogin,
+  type TokenPair,
+} from '../../support/http.ts';
 import type { TestServer } from '../../support/server.ts';
 
 export interface Account {
@@ -71,14 +77,19 @@ export function changes(before: Snapshot, after: Snapshot): string[] {
     const old = was.get(id);
     if (!old) out.push(`user ${user.username} (${id}) was created`);
     else if (!isDeepStrictEqual(old, user)) {
-      const keys = (Object.keys(user) as Array<keyof User>).filter((k) => !isDeepStrictEqual(old[k], user[k]));
+      const keys = (Object.keys(user) as Array<keyof User>).filter(
+        (k) => !isDeepStrictEqual(old[k], user[k]),
+      );
       out.push(`user ${user.username} changed: ${keys.join(', ')}`);
     }
   }
-  for (const [id, user] of was) if (!now.has(id)) out.push(`user ${user.username} (${id}) was deleted`);
+  for (const [id, user] of was)
+    if (!now.has(id)) out.push(`user ${user.username} (${id}) was deleted`);
   for (const [id, list] of Object.entries(after.sessions)) {
     if (!isDeepStrictEqual(before.sessions[id], list)) {
-      out.push(`active sessions of ${id} changed: ${before.sessions[id]?.length ?? 0} → ${list.length}`);
+      out.push(
+        `active sessions of ${id} changed: ${before.sessions[id]?.length ?? 0} → ${list.length}`,
+      );
     }
   }
   return out;
