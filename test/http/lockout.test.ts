@@ -20,7 +20,7 @@ const BASE = 10;
 const MAX = 40;
 
 const fullWidth = (text: string): string =>
-  Array.from(text, (ch) => String.fromCodePoint(ch.codePointAt(0) + 0xfee0)).join('');
+  Array.from(text, (ch) => String.fromCodePoint((ch.codePointAt(0) ?? 0) + 0xfee0)).join('');
 
 for (const backend of testBackends()) {
   describe(`lockout on ${backend.name}`, () => {
