@@ -24,9 +24,11 @@ return {count, ttl}`;
 
 const OPTIONS = {
   lazyConnect: true,
-  // A request waits at most a few seconds on a sick Redis, then fails with an error it can handle.
   connectTimeout: 5_000,
-  commandTimeout: 3_000,
+  // While Redis is away a command fails at once rather than queueing behind the reconnection, and
+  // a hung server fails it within a second: the caller decides (lockout closed, rate limit open).
+  enableOfflineQueue: false,
+  commandTimeout: 1_000,
   maxRetriesPerRequest: 1,
 } as const;
 
@@ -63,7 +65,11 @@ export async function createRedisKv(url: string, options: RedisKvOptions): Promi
     if (subscriberReady) return subscriberReady;
     // A connection in subscriber mode can run no other command: it gets its own. It retries
     // for ever and re-subscribes by itself after a reconnect.
-    const sub = client.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+    const sub = client.duplicate({
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
+    });
     sub.on('error', onError);
     sub.on('message', deliver);
     subscriber = sub;
