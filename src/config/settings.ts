@@ -1,4 +1,5 @@
 // The table of settings: one line per environment variable, its default and its rule.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { OWASP_MINIMUM } from '../crypto/passwords.ts';
 
@@ -115,6 +116,25 @@ function hashCost(field: keyof typeof OWASP_MINIMUM, fallback: number, max: numb
   };
 }
 
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+// Named proxies only: `true` or a hop count would believe whatever a client writes (SPEC §5).
+function proxyList(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
+    const [address = '', bits, extra] = entry.split('/');
+    const version = isIP(address);
+    const max = version === 4 ? 32 : 128;
+    const cidrOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (PROXY_KEYWORDS.includes(entry) || (version !== 0 && cidrOk && extra === undefined))
+      continue;
+    throw new Error(
+      `"${entry}" is not an IP address, a CIDR or one of ${PROXY_KEYWORDS.join(', ')} (name the proxies)`,
+    );
+  }
+  return raw;
+}
+
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 };
 
 // "30/1m": 30 requests a minute. Never off: the password grant needs it (RFC 6749 §4.3.2).
@@ -212,7 +232,7 @@ export const SETTINGS: readonly Setting[] = [
       return list;
     },
   },
-  { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => raw },
+  { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => proxyList(raw) },
   {
     name: 'CORS_ORIGINS',
     key: 'corsOrigins',
