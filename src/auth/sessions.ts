@@ -58,28 +58,36 @@ export async function authenticate(
 ): Promise<User> {
   // Keyed on the name as typed, so unknown accounts are slowed exactly like real ones.
   const key = lockoutKey(login);
-  return withAttemptSlot(s, key, async () => {
-    const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
-    const user = oversized ? undefined : await findUserByLogin(s.store, login);
-    if (!user) {
-      await s.hasher.verifyDummy(password);
-      await recordFailure(s, key, context);
-      throw badCredentials();
-    }
-    if (!(await s.hasher.verify(user.passwordHash, password))) {
-      await recordFailure(s, key, { ...context, userId: user.id });
-      throw badCredentials();
-    }
-    await resetLockout(s, key);
-    // Told only to someone who knows the password, so it leaks nothing an attacker could use.
-    if (!user.isActive) throw new AppError(400, 'invalid_grant', 'This account is disabled.');
-    if (s.hasher.needsRehash(user.passwordHash)) {
-      // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
-      const upgraded = await s.hasher.hash(password);
-      return (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock())) ?? user;
-    }
-    return user;
-  });
+  return withAttemptSlot(s, key, () => verifyLogin(s, key, login, password, context));
+}
+
+async function verifyLogin(
+  s: Services,
+  key: string,
+  login: string,
+  password: string,
+  context: AttemptContext,
+): Promise<User> {
+  const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
+  const user = oversized ? undefined : await findUserByLogin(s.store, login);
+  if (!user) {
+    await s.hasher.verifyDummy(password);
+    await recordFailure(s, key, context);
+    throw badCredentials();
+  }
+  if (!(await s.hasher.verify(user.passwordHash, password))) {
+    await recordFailure(s, key, { ...context, userId: user.id });
+    throw badCredentials();
+  }
+  await resetLockout(s, key);
+  // Told only to someone who knows the password, so it leaks nothing an attacker could use.
+  if (!user.isActive) throw new AppError(400, 'invalid_grant', 'This account is disabled.');
+  if (s.hasher.needsRehash(user.passwordHash)) {
+    // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
+    const upgraded = await s.hasher.hash(password);
+    return (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock())) ?? user;
+  }
+  return user;
 }
 
 export async function passwordLogin(

@@ -15,6 +15,11 @@ import { testDatabases } from '../support/postgres.ts';
 import { redisEnv, uniquePrefix } from '../support/redis.ts';
 import { startServer, type TestServer, testClock } from '../support/server.ts';
 
+/** Runs with the PostgreSQL + Redis half (PORTCULLIS_TEST_DATABASES); absent, not skipped, without it. */
+function whenShared(name: string, fn: () => void): void {
+  if (testDatabases().includes('postgres')) describe(name, fn);
+}
+
 interface Pair {
   a: TestServer;
   b: TestServer;
@@ -66,7 +71,7 @@ async function timeUntil(check: () => Promise<boolean>, ms: number): Promise<num
   return Number.POSITIVE_INFINITY;
 }
 
-describe('two instances on one PostgreSQL', { skip: !testDatabases().includes('postgres') }, () => {
+whenShared('two instances on one PostgreSQL', () => {
   describe('with one Redis', () => {
     let pair: Pair;
     before(async () => {
@@ -189,7 +194,7 @@ async function stopRedis(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe('a Redis outage', { skip: !testDatabases().includes('postgres') }, () => {
+whenShared('a Redis outage', () => {
   let server: TestServer;
   let api: Client;
   let redis: ChildProcess;
