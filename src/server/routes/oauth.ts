@@ -38,7 +38,7 @@ const tokenSchema = {
       client_secret: text,
     },
   },
-  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413], 'OAuthError') },
+  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413, 429, 503], 'OAuthError') },
 };
 
 const tokenOnly = {
@@ -123,7 +123,7 @@ export async function oauthRoutes(
 
   app.post(
     '/token',
-    { schema: tokenSchema },
+    { schema: tokenSchema, config: { rateLimit: 'token' } },
     async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
       const body = request.body ?? {};
       const client = clientInfo(request, clientId(s, request, body));
