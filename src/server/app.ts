@@ -1,7 +1,6 @@
 // buildApp(config, deps): the whole server. The CLI's `serve` only calls it and listens; tests build
 // it with a temporary data directory and an injected clock.
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -12,7 +11,10 @@ import { openDatabase } from '../store/database.ts';
 import { createStore } from '../store/index.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createGuards } from './authenticate.ts';
+import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
+import { rejectNulCharacters } from './input.ts';
+import { rateLimitHook } from './rate-limit.ts';
 import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
 import { pageRoutes } from './routes/pages.ts';
@@ -42,7 +44,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database);
   const store = createStore(database);
-  const services = await createServices(config, { store, clock: deps.clock });
+  let logKvError = (_error: Error): void => {};
+  const services = await createServices(config, {
+    store,
+    clock: deps.clock,
+    onKvError: (error) => logKvError(error),
+  });
 
   const app = Fastify({
     logger: deps.logger ?? {
@@ -52,6 +59,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
+    maxParamLength: 512,
+    // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(reply, toAppError(error, request));
+    },
     ajv: {
       // Wrong types are errors, not silently coerced; unknown fields are dropped, never honoured.
       customOptions: {
@@ -62,10 +74,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     },
   });
+  logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
   app.decorate('services', services);
   app.decorateRequest('caller', null);
   app.addHook('onClose', async () => {
-    services.close();
+    await services.close();
     await store.close();
   });
 
@@ -85,7 +98,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ),
   );
 
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  jsonBodies(app);
+  app.addHook('preValidation', rejectNulCharacters);
   await app.register(cookie);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openApiOptions(config));
@@ -99,6 +113,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       servers: [{ url: '/' }],
     }),
   });
+  // Before the routes: every route that names a policy in `config.rateLimit` is counted.
+  app.addHook('onRequest', rateLimitHook(services));
   await app.register(routes, { services, guards: createGuards(services) });
   await app.register(browserRoutes, { services });
   await app.register(pageRoutes);

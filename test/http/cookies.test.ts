@@ -331,3 +331,47 @@ for (const db of testDatabases()) {
     });
   });
 }
+
+for (const db of testDatabases()) {
+  describe(`POST /login under lockout and rate limits on ${db}`, () => {
+    let server: TestServer;
+    let api: Client;
+    before(async () => {
+      server = await startServer({
+        db,
+        env: { LOCKOUT_THRESHOLD: '2', LOCKOUT_BASE_SECONDS: '30', RATE_LIMIT_LOGIN: '8/1m' },
+      });
+      api = client(server.url);
+    });
+    after(() => server.close());
+
+    it('slows an account down like /token does, with Retry-After, the right password too', async () => {
+      const who = newIdentity('slow');
+      assert.equal((await api.post('/register', who)).status, 201);
+      for (const attempt of [1, 2]) {
+        const answer = await api.post<Problem>('/login', { ...who, password: `bad ${attempt}` });
+        assert.equal(answer.status, 400);
+      }
+      const locked = await api.post<Problem>('/login', who);
+      assert.equal(locked.status, 429);
+      assert.equal(locked.body.code, 'too_many_attempts');
+      assert.match(locked.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(locked.headers.get('retry-after'), '30');
+      assert.deepEqual(locked.headers.getSetCookie(), [], 'no session while slowed down');
+      server.clock.advance(31_000);
+      assert.equal((await api.post('/login', who)).status, 200);
+    });
+
+    it('counts sign-ins per address: RateLimit headers, then 429 rate_limited', async () => {
+      server.clock.advance(60_000);
+      let last = await api.post<Problem>('/login', { username: 'nobody', password: 'x' });
+      assert.ok(last.headers.get('ratelimit-limit'));
+      for (let i = 0; i < 10 && last.status !== 429; i += 1) {
+        last = await api.post<Problem>('/login', { username: `nobody${i}`, password: 'x' });
+      }
+      assert.equal(last.status, 429);
+      assert.equal(last.body.code, 'rate_limited');
+      assert.ok(Number(last.headers.get('retry-after')) > 0);
+    });
+  });
+}

@@ -112,6 +112,7 @@ export async function browserRoutes(
   app.post<{ Body: LoginBody }>(
     '/login',
     {
+      config: { rateLimit: 'login' },
       preValidation: requireJson,
       schema: {
         tags,
@@ -137,6 +138,7 @@ export async function browserRoutes(
   app.post(
     '/session/refresh',
     {
+      config: { rateLimit: 'refresh' },
       schema: {
         tags,
         summary: 'Rotate the session cookies before the access cookie expires',

@@ -47,6 +47,7 @@ export async function routes(
   app.post(
     '/register',
     {
+      config: { rateLimit: 'register' },
       schema: {
         ...tags('account'),
         summary: 'Create an account',
@@ -55,7 +56,7 @@ export async function routes(
           username: str(64),
           password: str(4096),
         }),
-        response: { 201: ref('User'), ...errorResponses([400, 409, 422]) },
+        response: { 201: ref('User'), ...errorResponses([400, 409, 422, 429]) },
       },
     },
     h(account.register),
@@ -64,9 +65,10 @@ export async function routes(
   app.post(
     '/refresh',
     {
+      config: { rateLimit: 'refresh' },
       // A browser refreshing with its cookie sends no body at all: that is an empty object here.
       preValidation: async (request) => {
-        request.body ??= {};
+        if (request.body === undefined) request.body = {};
       },
       schema: {
         ...tags('account'),
@@ -76,7 +78,7 @@ export async function routes(
         body: object([], { refresh_token: str(256) }),
         response: {
           200: { anyOf: [ref('TokenPair'), ref('BrowserSession')] },
-          ...errorResponses([400, 401, 403]),
+          ...errorResponses([400, 401, 403, 429]),
         },
       },
     },

@@ -19,22 +19,45 @@ export async function send(api: Client, baseUrl: string, req: Req): Promise<Answ
   if (req.authorization !== null) headers.authorization = req.authorization;
   if (req.contentType !== undefined) headers['content-type'] = req.contentType;
   if (req.repeat !== undefined) return sendChunked(baseUrl, req, headers);
+  // fetch resolves dot segments ('/users/%2e%2e' would leave as '/'): such paths go out verbatim.
+  if (/(^|\/)(\.|%2e){1,2}(\/|\?|$)/i.test(req.path)) return sendVerbatim(baseUrl, req, headers);
   return api.request(req.method, req.path, undefined, { raw: req.body, headers });
+}
+
+function sendVerbatim(baseUrl: string, req: Req, headers: Record<string, string>): Promise<Answer> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: hostname,
+      port,
+      path: req.path,
+      method: req.method,
+      headers,
+      agent: false,
+    };
+    const request = http.request(options, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(toAnswer(res, Buffer.concat(parts).toString('utf8'))));
+    });
+    request.on('error', reject);
+    request.end(req.body ?? '');
+  });
 }
 
 function sendChunked(baseUrl: string, req: Req, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const request = http.request(
-      new URL(req.path, baseUrl),
-      { method: req.method, headers },
-      (res) => {
-        answered = true;
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve(toAnswer(res, Buffer.concat(parts).toString('utf8'))));
-      },
-    );
+    // A connection of its own: the server may stop reading mid-body, so it must not be reused.
+    // Node frames a DELETE body only when asked to (chunked is not its default for DELETE).
+    const framing = { connection: 'close', 'transfer-encoding': 'chunked' };
+    const options = { method: req.method, headers: { ...headers, ...framing }, agent: false };
+    const request = http.request(new URL(req.path, baseUrl), options, (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(toAnswer(res, Buffer.concat(parts).toString('utf8'))));
+    });
     // The server may answer 413 and close while we are still writing: only a missing answer is an error.
     request.on('error', (error) => {
       if (!answered) reject(error);
