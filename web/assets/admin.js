@@ -200,13 +200,19 @@ function userRow(user) {
   return row;
 }
 
+let loads = 0;
+
 async function loadUsers(reset) {
+  // Only the latest search may render: an earlier, slower answer must not overwrite it.
+  const mine = ++loads;
   clearAlert(usersAlert);
+  usersList.setAttribute('aria-busy', 'true');
   const params = new URLSearchParams({ limit: '20' });
   if (query) params.set('q', query);
   if (!reset && cursor) params.set('cursor', cursor);
   try {
     const page = await api('GET', `/admin/users?${params}`);
+    if (mine !== loads) return;
     const rows = page.items.map(userRow);
     if (reset) usersList.replaceChildren(...rows);
     else usersList.append(...rows);
@@ -216,7 +222,9 @@ async function loadUsers(reset) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
   } catch (error) {
-    showAlert(usersAlert, problem(error));
+    if (mine === loads) showAlert(usersAlert, problem(error));
+  } finally {
+    if (mine === loads) usersList.setAttribute('aria-busy', 'false');
   }
 }
 
