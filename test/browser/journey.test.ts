@@ -255,6 +255,21 @@ for (const db of testDatabases()) {
       await page.close();
     });
 
+    it('follows a dark colour scheme', async () => {
+      const dark = await newDevice(browser, server.url, { dark: true });
+      try {
+        const page = await dark.page();
+        await page.goto(`${server.url}/login`);
+        await page.getByLabel('Username or email').fill(who.username);
+        await page.getByLabel('Password', { exact: true }).fill(who.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: `Signed in as ${who.username}` }).waitFor();
+        await screenshot(page, 'home-dark');
+      } finally {
+        await dark.close();
+      }
+    });
+
     it('reads well on a phone', async () => {
       const phone = await newDevice(browser, server.url, { phone: true });
       try {

@@ -60,6 +60,7 @@ export interface Device {
 export interface DeviceOptions {
   phone?: boolean;
   userAgent?: string;
+  dark?: boolean;
 }
 
 /** A browser profile of its own (cookies, storage): one "device" of a user. */
@@ -74,6 +75,7 @@ export async function newDevice(
     isMobile: options.phone === true,
     hasTouch: options.phone === true,
     userAgent: options.userAgent,
+    colorScheme: options.dark ? 'dark' : 'light',
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
