@@ -1,6 +1,7 @@
 // Everything the rules need, built once per server from the configuration and the store.
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
+import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
 import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
@@ -16,6 +17,8 @@ export interface Services {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokenCodec;
   revocations: RevocationList;
+  /** Outgoing mail (SMTP_URL, or the outbox); logs through the server's logger once given one. */
+  mailer: Mailer;
   close(): void;
 }
 
@@ -42,6 +45,11 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     pollMs: config.revocationPollMs,
   });
   await revocations.start();
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    dataDir: config.dataDir,
+    from: config.mailFrom,
+  });
   const keyTimer = setInterval(() => {
     keys.reload().catch(() => {
       // Keep the keys we have; the next tick tries again.
@@ -69,9 +77,11 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     }),
     refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
     revocations,
+    mailer,
     close() {
       clearInterval(keyTimer);
       revocations.stop();
+      void mailer.close();
     },
   };
 }

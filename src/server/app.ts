@@ -61,7 +61,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.decorate('services', services);
   app.decorateRequest('caller', null);
+  services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', async () => {
+    // Mail being composed still reads the store: let it finish before the store closes.
+    await services.mailer.close();
     services.close();
     await store.close();
   });
