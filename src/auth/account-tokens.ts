@@ -1,6 +1,6 @@
 // Single-use tokens mailed to a user: issued with a cooldown, stored as keyed hashes, bound to what
 // they were issued for, and redeemed at most once.
-import { constantTimeEqual, deriveKey, hmacSha256, randomToken } from '../crypto/random.ts';
+import { constantTimeEqual, deriveKey, hmacSha256, randomToken, uuidv7 } from '../crypto/random.ts';
 import { AppError } from '../errors/index.ts';
 import type { AccountToken, AccountTokenPurpose, Store, User } from '../store/index.ts';
 import type { Services } from './services.ts';
@@ -63,6 +63,21 @@ export async function issueAccountToken(
     });
     return { token };
   });
+}
+
+/**
+ * The work of `issueAccountToken` without its effect, for requests about unknown or disabled
+ * accounts: the same random draw, hashes and read, so the server is as busy either way.
+ */
+export async function decoyAccountToken(
+  s: Services,
+  purpose: AccountTokenPurpose,
+): Promise<string> {
+  const token = randomToken(32);
+  accountTokenHash(s, purpose, token);
+  accountTokenBinding(s, purpose, token);
+  await s.store.transaction((tx) => tx.accountTokens.lastIssuedAt(uuidv7(s.clock()), purpose));
+  return token;
 }
 
 export interface LiveToken {

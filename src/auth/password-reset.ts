@@ -6,6 +6,7 @@ import { accountLink, passwordChangedMail, passwordResetMail } from '../mail/tem
 import type { User } from '../store/index.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
+  decoyAccountToken,
   findLiveToken,
   issueAccountToken,
   redeemAccountToken,
@@ -30,17 +31,23 @@ export function requestPasswordReset(s: Services, email: string): void {
 
 async function composeResetMail(s: Services, email: string): Promise<MailMessage | undefined> {
   const parsed = parseEmail(email);
-  if (!parsed.ok) return undefined;
-  const user = await s.store.users.findByEmailNorm(parsed.normalized);
-  // A disabled account cannot be reopened by mail.
-  if (!user?.isActive) return undefined;
+  const user = parsed.ok ? await s.store.users.findByEmailNorm(parsed.normalized) : undefined;
+  // A disabled account cannot be reopened by mail. Unknown or not, the same work is done.
+  if (!user?.isActive) {
+    resetMail(s, email, 'unknown', await decoyAccountToken(s, 'password_reset'));
+    return undefined;
+  }
   const issued = await issueAccountToken(s, user, 'password_reset', resetBinding(user));
   if (!('token' in issued)) return undefined;
+  // The stored address, never the one typed: look-alike addresses cannot receive the link.
+  return resetMail(s, user.email, user.username, issued.token);
+}
+
+function resetMail(s: Services, to: string, username: string, token: string): MailMessage {
   return passwordResetMail({
-    // The stored address, never the one typed: look-alike addresses cannot receive the link.
-    to: user.email,
-    username: user.username,
-    link: accountLink(s.config.publicUrl, 'reset', issued.token),
+    to,
+    username,
+    link: accountLink(s.config.publicUrl, 'reset', token),
     minutes: ACCOUNT_TOKEN_TTL_MS.password_reset / 60_000,
   });
 }
