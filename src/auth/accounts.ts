@@ -13,6 +13,8 @@ export interface NewAccount {
   username: string;
   password: string;
   isSuperuser?: boolean;
+  /** The address is vouched for (an operator's own entry): no verification mail needed. */
+  isVerified?: boolean;
   /** An existing hash (imports): kept as is, so the policy cannot be checked. */
   passwordHash?: string;
 }
@@ -90,7 +92,7 @@ export async function register(s: Services, input: NewAccount): Promise<User> {
       passwordHash,
       isActive: true,
       isSuperuser: input.isSuperuser === true,
-      isVerified: false,
+      isVerified: input.isVerified === true,
       scopes: [...s.config.defaultScopes],
       createdAt: now,
     });
