@@ -61,6 +61,13 @@ export function enforcePasswordPolicy(
   });
 }
 
+// Unknown members are dropped by the schema; a body left with nothing to change is refused, not a no-op.
+function nothingToChange(fields: string): ValidationError {
+  return new ValidationError('Nothing to change.', [
+    { field: 'body', message: `give at least one of: ${fields}` },
+  ]);
+}
+
 function conflict(error: unknown): never {
   if (error instanceof ConflictError) {
     throw new AppError(409, 'user_exists', `A user with this ${error.field} already exists.`, {
@@ -127,6 +134,7 @@ export async function updateProfile(
 ): Promise<User> {
   const user = await requireUser(s, userId);
   const patch = identityFields(input);
+  if (Object.keys(patch).length === 0) throw nothingToChange('email, username');
   // A new address has not been proven to belong to the user.
   const current = parseEmail(user.email);
   if (patch.emailNorm !== undefined && (!current.ok || current.normalized !== patch.emailNorm)) {
@@ -206,6 +214,8 @@ export async function adminUpdate(s: Services, userId: string, input: AdminPatch
   if (input.is_superuser !== undefined) patch.isSuperuser = input.is_superuser;
   if (input.is_verified !== undefined) patch.isVerified = input.is_verified;
   if (input.scopes !== undefined) patch.scopes = [...new Set(input.scopes)];
+  if (Object.keys(patch).length === 0)
+    throw nothingToChange('is_active, is_superuser, is_verified, scopes');
   const lost =
     (user.isActive && patch.isActive === false) ||
     (user.isSuperuser && patch.isSuperuser === false) ||

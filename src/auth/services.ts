@@ -7,6 +7,7 @@ import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { startHousekeeping } from './housekeeping.ts';
 
 export interface Services {
   config: Config;
@@ -56,6 +57,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     });
   }, config.keysReloadSeconds * 1000);
   keyTimer.unref();
+  const stopHousekeeping = startHousekeeping(store, clock);
   return {
     config,
     store,
@@ -80,6 +82,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     mailer,
     close() {
       clearInterval(keyTimer);
+      stopHousekeeping();
       revocations.stop();
       void mailer.close();
     },

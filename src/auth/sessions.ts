@@ -150,6 +150,11 @@ export async function refresh(
   const user = await s.store.users.findById(row.userId);
   if (!user?.isActive) throw badRefresh('The account is disabled or gone.');
 
+  // Checked before rotating, so a refused scope does not spend the token.
+  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
+    session.scope.split(' ').includes(x),
+  );
+  const scope = grantScope(parseScope(requestedScope), allowed);
   const successor = s.refreshTokens.successor(token);
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
   const rotated = await s.store.transaction(async (tx) => {
@@ -174,10 +179,6 @@ export async function refresh(
       throw badRefresh('The refresh token was already used; the session has been ended.');
     }
   }
-  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
-    session.scope.split(' ').includes(x),
-  );
-  const scope = grantScope(parseScope(requestedScope), allowed);
   const tokens = await pairFor(s, user, session.id, session.clientId, scope, successor);
   return { user, tokens, sessionId: session.id };
 }

@@ -1,6 +1,5 @@
 // buildApp(config, deps): the whole server. The CLI's `serve` only calls it and listens; tests build
 // it with a temporary data directory and an injected clock.
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -11,7 +10,9 @@ import { openDatabase } from '../store/database.ts';
 import { createStore } from '../store/index.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createGuards } from './authenticate.ts';
+import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
+import { rejectNulCharacters } from './input.ts';
 import { routes } from './routes/index.ts';
 import { sharedSchemas } from './schemas.ts';
 
@@ -49,6 +50,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
+    maxParamLength: 512,
+    // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(reply, toAppError(error, request));
+    },
     ajv: {
       // Wrong types are errors, not silently coerced; unknown fields are dropped, never honoured.
       customOptions: {
@@ -85,7 +91,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ),
   );
 
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  jsonBodies(app);
+  app.addHook('preValidation', rejectNulCharacters);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, {

@@ -109,6 +109,11 @@ const OAUTH_CODES = new Set([
   'slow_down',
 ]);
 
+// RFC 6749 §5.2: error_description is printable ASCII without '"' and '\'.
+function oauthText(message: string): string {
+  return message.replaceAll('’', "'").replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+}
+
 function asOAuthError(error: AppError | OAuthError): OAuthError {
   if (error instanceof OAuthError) return error;
   if (error instanceof AuthenticationError) {
@@ -136,5 +141,5 @@ export function sendOAuthError(reply: FastifyReply, error: AppError | OAuthError
     .code(oauth.status)
     .type('application/json')
     .header('cache-control', 'no-store')
-    .send({ error: oauth.error, error_description: oauth.message, ...extra });
+    .send({ error: oauth.error, error_description: oauthText(oauth.message), ...extra });
 }
