@@ -26,6 +26,8 @@ export interface AccountTokenRepository {
   consume(hash: string, purpose: AccountTokenPurpose, now: number): Promise<boolean>;
   /** When the newest token of this user and purpose was issued, if any is stored. */
   lastIssuedAt(userId: string, purpose: AccountTokenPurpose): Promise<number | undefined>;
+  /** Deletes tokens that expired at or before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
 }
 
 export function createAccountTokenRepository(db: Kysely<Schema>): AccountTokenRepository {
@@ -85,6 +87,14 @@ export function createAccountTokenRepository(db: Kysely<Schema>): AccountTokenRe
         .limit(1)
         .executeTakeFirst();
       return row?.created_at;
+    },
+
+    async deleteExpired(now: number): Promise<number> {
+      const result = await db
+        .deleteFrom('account_tokens')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -25,6 +25,8 @@ export interface MfaChallengeRepository {
   recordFailure(hash: string): Promise<number>;
   /** Marks the challenge used if it is unused and unexpired; true for exactly one caller. */
   consume(hash: string, now: number): Promise<boolean>;
+  /** Deletes challenges that expired at or before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
 }
 
 export function createMfaChallengeRepository(db: Kysely<Schema>): MfaChallengeRepository {
@@ -80,6 +82,14 @@ export function createMfaChallengeRepository(db: Kysely<Schema>): MfaChallengeRe
         .where('expires_at', '>', now)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
+    },
+
+    async deleteExpired(now: number): Promise<number> {
+      const result = await db
+        .deleteFrom('mfa_challenges')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -192,4 +192,23 @@ export const accountSecurityCases: StoreCase[] = [
       );
     },
   },
+  {
+    name: 'account tokens and mfa challenges: deleteExpired removes exactly the expired ones',
+    async run({ store }) {
+      const user = await store.users.create(newUser());
+      await store.accountTokens.replace(token(user.id, { hash: 'old-reset', expiresAt: T0 }));
+      await store.accountTokens.replace(
+        token(user.id, { hash: 'live-verify', purpose: 'email_verification', expiresAt: T0 + 1 }),
+      );
+      const base = { userId: user.id, clientId: 'c', scope: '', createdAt: T0 - 1 };
+      await store.mfaChallenges.insert({ ...base, hash: 'old-mfa', expiresAt: T0 });
+      await store.mfaChallenges.insert({ ...base, hash: 'live-mfa', expiresAt: T0 + 1 });
+      assert.equal(await store.accountTokens.deleteExpired(T0), 1);
+      assert.equal(await store.mfaChallenges.deleteExpired(T0), 1);
+      assert.equal(await store.accountTokens.findByHash('old-reset'), undefined);
+      assert.ok(await store.accountTokens.findByHash('live-verify'));
+      assert.equal(await store.mfaChallenges.findByHash('old-mfa'), undefined);
+      assert.ok(await store.mfaChallenges.findByHash('live-mfa'));
+    },
+  },
 ];
