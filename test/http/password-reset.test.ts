@@ -208,7 +208,6 @@ for (const db of testDatabases()) {
         `${verificationToken}`,
         who.tokens.refresh_token,
         'é'.repeat(43),
-        '\u0000'.repeat(43),
         'a'.repeat(512),
       ];
       for (const token of garbage) {
@@ -216,7 +215,7 @@ for (const db of testDatabases()) {
         assert.equal(answer.status, 400, JSON.stringify(token).slice(0, 60));
         assert.equal(answer.body.code, 'invalid_or_expired_token');
       }
-      for (const token of [null, 42, ['x'], { a: 1 }, 'a'.repeat(513)]) {
+      for (const token of [null, 42, ['x'], { a: 1 }, 'a'.repeat(513), '\u0000'.repeat(43)]) {
         assert.equal((await reset(token)).status, 422, JSON.stringify(token).slice(0, 60));
       }
       assert.equal((await api.post('/password/reset', { token: 'x' })).status, 422);
