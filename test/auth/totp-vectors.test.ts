@@ -47,7 +47,7 @@ describe('RFC 6238 Appendix B', () => {
       '399871',
       '520489',
     ];
-    expected.forEach((code, counter) => assert.equal(hotp(SEED.sha1, counter), code));
+    for (const [counter, code] of expected.entries()) assert.equal(hotp(SEED.sha1, counter), code);
   });
 
   it('the base32 of the SHA-1 seed decodes to the seed', () => {
