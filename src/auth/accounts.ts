@@ -4,6 +4,13 @@ import { uuidv7 } from '../crypto/random.ts';
 import { AppError, type FieldError, notFound, ValidationError } from '../errors/index.ts';
 import { ConflictError, type User, type UserPatch } from '../store/index.ts';
 import { parseEmail, parseUsername } from './identity.ts';
+import {
+  accountLockoutKeys,
+  checkLockout,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
 import { ADMIN_SCOPE } from './scopes.ts';
 import type { Services } from './services.ts';
 import { endOtherSessions } from './sessions.ts';
@@ -114,17 +121,26 @@ async function requireUser(s: Services, id: string): Promise<User> {
   return user;
 }
 
-async function requirePassword(
+/** Checks the user's password for a sensitive change; failures count toward the lockout. */
+export async function requirePassword(
   s: Services,
   user: User,
   password: string,
   field: string,
 ): Promise<void> {
-  if (!(await s.hasher.verify(user.passwordHash, password))) {
-    throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
-      errors: [{ field, message: 'incorrect password' }],
-    });
-  }
+  // A stolen access token must not become a password oracle: these failures count toward the
+  // same lockout as logins, under both of the account's names.
+  const keys = accountLockoutKeys(user);
+  await withAttemptSlot(s, keys[0] as string, async () => {
+    await checkLockout(s, keys);
+    if (!(await s.hasher.verify(user.passwordHash, password))) {
+      await recordFailure(s, keys, { userId: user.id });
+      throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
+        errors: [{ field, message: 'incorrect password' }],
+      });
+    }
+    await resetLockout(s, keys);
+  });
 }
 
 export async function updateProfile(

@@ -31,7 +31,8 @@ export async function completeSecondFactor(
   try {
     await verifySecondFactor(s, user, input.otp, attempt(client));
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    // A lockout (429) or an outage passes through; only a wrong code is the grant's failure.
+    if (!(error instanceof AppError) || error.code !== 'invalid_otp') throw error;
     // Each wrong code uses up one of the token's tries; at the limit the password step starts over.
     await s.store.mfaChallenges.recordFailure(challenge.hash);
     throw new AppError(400, 'invalid_grant', error.message);
@@ -59,7 +60,7 @@ export async function loginWithSecondFactor(
   },
   client: ClientInfo,
 ): Promise<LoginResult> {
-  const user = await authenticate(s, input.username, input.password);
+  const user = await authenticate(s, input.username, input.password, client);
   const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
   if (input.otp === undefined || input.otp === '' || !(await hasSecondFactor(s, user.id))) {
     await requireSecondFactor(s, user, scope, client);

@@ -1,8 +1,15 @@
 // Checking a second factor (a TOTP code or a recovery code) for a user who has one. Every failure,
-// wherever it happens, goes through `secondFactorFailed`: the one place lockout hooks in.
+// wherever it happens, goes through `secondFactorFailed`, which counts it toward the lockout.
 import { AppError } from '../errors/index.ts';
 import type { User } from '../store/index.ts';
 import { recordAudit } from './audit.ts';
+import {
+  accountLockoutKeys,
+  checkLockout,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.ts';
 import type { Services } from './services.ts';
 import { matchTotp, openTotpSecret } from './totp.ts';
@@ -13,16 +20,20 @@ export interface AttemptContext {
 }
 
 /**
- * Called once for every wrong, replayed or malformed second factor of a known user.
- * LEAD: wire the account lockout here (SPEC §5: failed second factors count toward the same lockout
- * as passwords), e.g. `await recordFailure(s, user)`; and call its check (e.g. `checkLockout`) at the
- * top of `verifySecondFactor` below, so a locked account gets its 429 before any code is tried.
+ * Called once for every wrong, replayed or malformed second factor of a known user: it counts
+ * toward the same lockout as passwords (SPEC §5), under both of the account's names — whoever
+ * gets here knows the password already, so naming the account reveals nothing.
  */
 export async function secondFactorFailed(
   s: Services,
   user: User,
   context: AttemptContext = {},
 ): Promise<void> {
+  await recordFailure(s, accountLockoutKeys(user), {
+    userId: user.id,
+    ip: context.ip ?? null,
+    userAgent: context.userAgent ?? null,
+  });
   await recordAudit(s.store, {
     type: 'login.failure',
     actorId: null,
@@ -40,7 +51,8 @@ export type FactorUsed = 'totp' | 'recovery_code';
 
 /**
  * Accepts `code` once: a TOTP code of the current or an adjacent step newer than the last one
- * used, or an unused recovery code. Anything else is counted as a failure and throws 400 invalid_otp.
+ * used, or an unused recovery code. Anything else is counted as a failure and throws 400 invalid_otp;
+ * while the account's lockout delay runs, 429 too_many_attempts without looking at the code.
  */
 export async function verifySecondFactor(
   s: Services,
@@ -48,12 +60,19 @@ export async function verifySecondFactor(
   code: string,
   context: AttemptContext = {},
 ): Promise<FactorUsed> {
-  const used = await tryFactor(s, user, code.trim());
-  if (used === undefined) {
-    await secondFactorFailed(s, user, context);
-    throw badCode();
-  }
-  return used;
+  const keys = accountLockoutKeys(user);
+  // One check at a time per account, none while a lockout delay runs (429 too_many_attempts):
+  // parallel guesses cannot all be tried before the first failure counts.
+  return withAttemptSlot(s, keys[0] as string, async () => {
+    await checkLockout(s, keys);
+    const used = await tryFactor(s, user, code.trim());
+    if (used === undefined) {
+      await secondFactorFailed(s, user, context);
+      throw badCode();
+    }
+    await resetLockout(s, keys);
+    return used;
+  });
 }
 
 async function tryFactor(s: Services, user: User, code: string): Promise<FactorUsed | undefined> {

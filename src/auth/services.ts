@@ -1,6 +1,7 @@
 // Everything the rules need, built once per server from the configuration and the store.
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
+import { type Kv, openKv } from '../kv/index.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
 import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
@@ -18,15 +19,19 @@ export interface Services {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokenCodec;
   revocations: RevocationList;
+  /** Shared state: lockout and rate-limit counters, revocation messages (Redis or memory). */
+  kv: Kv;
   /** Outgoing mail (SMTP_URL, or the outbox); logs through the server's logger once given one. */
   mailer: Mailer;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ServiceDeps {
   store: Store;
   /** Milliseconds since the epoch; tests inject their own. */
   clock?: () => number;
+  /** Told about Redis connection trouble (failed commands are reported where they fail). */
+  onKvError?: (error: Error) => void;
 }
 
 export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
@@ -39,13 +44,20 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     clock,
   });
+  const kv = await openKv(config, clock, deps.onKvError);
   const revocations = createRevocationList({
     store,
     clock,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     pollMs: config.revocationPollMs,
+    kv,
   });
-  await revocations.start();
+  try {
+    await revocations.start();
+  } catch (error) {
+    await kv.close();
+    throw error;
+  }
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     dataDir: config.dataDir,
@@ -79,12 +91,15 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     }),
     refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
     revocations,
+    kv,
     mailer,
-    close() {
+    async close() {
       clearInterval(keyTimer);
       stopHousekeeping();
       revocations.stop();
-      void mailer.close();
+      // Mail being composed still reads the store; closing twice is harmless (app.ts closes it first).
+      await mailer.close();
+      await kv.close();
     },
   };
 }

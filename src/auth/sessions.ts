@@ -5,6 +5,13 @@ import type { Store, User } from '../store/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { requireVerifiedEmail } from './email-verification.ts';
 import { normalizeLogin } from './identity.ts';
+import {
+  type AttemptContext,
+  lockoutKey,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
 import { requireSecondFactor } from './mfa-challenges.ts';
 import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
 import type { Services } from './services.ts';
@@ -41,15 +48,40 @@ export async function findUserByLogin(store: Store, login: string): Promise<User
     : store.users.findByUsernameNorm(normalized);
 }
 
-/** Checks a password; unknown users cost one dummy verification so timing reveals nothing. */
-export async function authenticate(s: Services, login: string, password: string): Promise<User> {
+/**
+ * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
+ * lockout (SPEC §5): refused with 429 while the account's delay runs, even with the right password.
+ */
+export async function authenticate(
+  s: Services,
+  login: string,
+  password: string,
+  context: AttemptContext = {},
+): Promise<User> {
+  // Keyed on the name as typed, so unknown accounts are slowed exactly like real ones.
+  const key = lockoutKey(login);
+  return withAttemptSlot(s, key, () => verifyLogin(s, key, login, password, context));
+}
+
+async function verifyLogin(
+  s: Services,
+  key: string,
+  login: string,
+  password: string,
+  context: AttemptContext,
+): Promise<User> {
   const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
   const user = oversized ? undefined : await findUserByLogin(s.store, login);
   if (!user) {
     await s.hasher.verifyDummy(password);
+    await recordFailure(s, key, context);
     throw badCredentials();
   }
-  if (!(await s.hasher.verify(user.passwordHash, password))) throw badCredentials();
+  if (!(await s.hasher.verify(user.passwordHash, password))) {
+    await recordFailure(s, key, { ...context, userId: user.id });
+    throw badCredentials();
+  }
+  await resetLockout(s, key);
   // Told only to someone who knows the password, so it leaks nothing an attacker could use.
   if (!user.isActive) throw new AppError(400, 'invalid_grant', 'This account is disabled.');
   if (s.hasher.needsRehash(user.passwordHash)) {
@@ -65,7 +97,7 @@ export async function passwordLogin(
   input: { username: string; password: string; scope?: string | undefined },
   client: ClientInfo,
 ): Promise<LoginResult> {
-  const user = await authenticate(s, input.username, input.password);
+  const user = await authenticate(s, input.username, input.password, client);
   const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
   // A password alone is not enough with 2FA on (400 mfa_required), nor with an unverified address
   // when REQUIRE_VERIFIED_EMAIL is set (400 email_not_verified).

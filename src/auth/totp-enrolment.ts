@@ -2,6 +2,7 @@
 // recovery codes, once), status and removal.
 import { AppError } from '../errors/index.ts';
 import { ConflictError, type User } from '../store/index.ts';
+import { requirePassword } from './accounts.ts';
 import { recordAudit } from './audit.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { type AttemptContext, badCode, verifySecondFactor } from './second-factor.ts';
@@ -115,11 +116,8 @@ export async function disableTotp(
       errors: [{ field: 'body', message: 'password or code is required' }],
     });
   }
-  if (proof.password !== undefined && !(await s.hasher.verify(user.passwordHash, proof.password))) {
-    throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
-      errors: [{ field: 'password', message: 'incorrect password' }],
-    });
-  }
+  // Like every password check for a sensitive change, a wrong one counts toward the lockout.
+  if (proof.password !== undefined) await requirePassword(s, user, proof.password, 'password');
   const enabled = credential.confirmedAt !== null;
   if (proof.code !== undefined) {
     if (enabled) await verifySecondFactor(s, user, proof.code, context);

@@ -13,6 +13,7 @@ import { createGuards } from './authenticate.ts';
 import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
 import { rejectNulCharacters } from './input.ts';
+import { rateLimitHook } from './rate-limit.ts';
 import { routes } from './routes/index.ts';
 import { sharedSchemas } from './schemas.ts';
 
@@ -40,7 +41,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database);
   const store = createStore(database);
-  const services = await createServices(config, { store, clock: deps.clock });
+  let logKvError = (_error: Error): void => {};
+  const services = await createServices(config, {
+    store,
+    clock: deps.clock,
+    onKvError: (error) => logKvError(error),
+  });
 
   const app = Fastify({
     logger: deps.logger ?? {
@@ -65,13 +71,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     },
   });
+  logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
   app.decorate('services', services);
   app.decorateRequest('caller', null);
   services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', async () => {
     // Mail being composed still reads the store: let it finish before the store closes.
     await services.mailer.close();
-    services.close();
+    await services.close();
     await store.close();
   });
 
@@ -99,6 +106,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     routePrefix: '/docs',
     uiConfig: { persistAuthorization: false, tryItOutEnabled: true },
   });
+  // Before the routes: every route that names a policy in `config.rateLimit` is counted.
+  app.addHook('onRequest', rateLimitHook(services));
   await app.register(routes, { services, guards: createGuards(services) });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

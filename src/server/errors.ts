@@ -107,6 +107,10 @@ const OAUTH_CODES = new Set([
   'mfa_required',
   'email_not_verified',
   'slow_down',
+  // 429 and 503 of the lockout and the rate limit keep their status and Retry-After on /token.
+  'too_many_attempts',
+  'rate_limited',
+  'temporarily_unavailable',
 ]);
 
 // RFC 6749 §5.2: error_description is printable ASCII without '"' and '\'.

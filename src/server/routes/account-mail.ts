@@ -44,6 +44,7 @@ export async function accountMailRoutes(
   app.post(
     '/password/forgot',
     {
+      config: { rateLimit: 'password' },
       schema: {
         tags,
         summary: 'Mail a password-reset link (202 whether or not the account exists)',
@@ -68,6 +69,7 @@ export async function accountMailRoutes(
   app.post(
     '/password/reset',
     {
+      config: { rateLimit: 'password' },
       schema: {
         tags,
         summary: 'Set a new password with a reset token; ends every session',
@@ -87,6 +89,7 @@ export async function accountMailRoutes(
   app.post(
     '/verify/request',
     {
+      config: { rateLimit: 'password' },
       preHandler: opts.guards.user,
       schema: {
         tags,
@@ -105,6 +108,7 @@ export async function accountMailRoutes(
   app.post(
     '/verify',
     {
+      config: { rateLimit: 'password' },
       schema: {
         tags,
         summary: 'Verify the email address with the mailed token',

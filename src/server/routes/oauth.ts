@@ -43,7 +43,7 @@ const tokenSchema = {
       otp: { ...text, description: 'a TOTP code or a recovery code' },
     },
   },
-  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413], 'OAuthError') },
+  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413, 429, 503], 'OAuthError') },
 };
 
 const tokenOnly = {
@@ -128,7 +128,7 @@ export async function oauthRoutes(
 
   app.post(
     '/token',
-    { schema: tokenSchema },
+    { schema: tokenSchema, config: { rateLimit: 'token' } },
     async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
       const body = request.body ?? {};
       const client = clientInfo(request, clientId(s, request, body));

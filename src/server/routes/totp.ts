@@ -33,6 +33,7 @@ export async function totpRoutes(
     '/users/me/totp',
     {
       preHandler,
+      config: { rateLimit: 'totp' },
       schema: {
         tags,
         summary: 'Whether two-factor authentication is on, and recovery codes left',
@@ -54,6 +55,7 @@ export async function totpRoutes(
     '/users/me/totp',
     {
       preHandler,
+      config: { rateLimit: 'totp' },
       schema: {
         tags,
         summary: 'Start enrolment: a new secret, its otpauth:// URI and a QR code (SVG)',
@@ -79,6 +81,7 @@ export async function totpRoutes(
     '/users/me/totp/confirm',
     {
       preHandler,
+      config: { rateLimit: 'totp' },
       schema: {
         tags,
         summary: 'Confirm enrolment with a code; returns 10 single-use recovery codes, once',
@@ -103,6 +106,7 @@ export async function totpRoutes(
     '/users/me/totp',
     {
       preHandler,
+      config: { rateLimit: 'totp' },
       schema: {
         tags,
         summary: 'Turn two-factor authentication off, with the password or a code',
