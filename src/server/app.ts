@@ -56,7 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
     frameworkErrors: (error, request, reply) => {
       sendProblem(reply, toAppError(error, request));
