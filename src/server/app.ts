@@ -59,7 +59,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
     frameworkErrors: (error, request, reply) => {
       sendProblem(reply, toAppError(error, request));
@@ -77,7 +77,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
   app.decorate('services', services);
   app.decorateRequest('caller', null);
+  services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', async () => {
+    // Mail being composed still reads the store: let it finish before the store closes.
+    await services.mailer.close();
     await services.close();
     await store.close();
   });

@@ -17,6 +17,7 @@ import { superuser } from '../support/fixtures.ts';
 import { type Client, client, newIdentity } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { startServer, type TestServer } from '../support/server.ts';
+import { base32Decode, totp } from '../support/totp.ts';
 
 type Problem = { status: number; code: string; detail: string };
 type Login = { user: { username: string }; csrf_token: string; expires_in: number; code?: string };
@@ -85,6 +86,40 @@ for (const db of testDatabases()) {
       }
       const missing = await api.post<Problem>('/login', { username: who.username });
       assert.equal(missing.status, 422);
+    });
+
+    it('asks a 2FA account for its code (mfa_required, no cookie), then signs it in with the code', async () => {
+      const who = await account();
+      const token = (await api.post<{ access_token: string }>('/token', who, { form: true })).body
+        .access_token;
+      const enrol = await api.post<{ secret: string }>('/users/me/totp', undefined, { token });
+      const code = (ms: number) => totp(base32Decode(enrol.body.secret), ms);
+      const confirm = await api.post(
+        '/users/me/totp/confirm',
+        { code: code(server.clock()) },
+        { token },
+      );
+      assert.equal(confirm.status, 200, confirm.text);
+      server.clock.advance(30_000);
+      const first = await api.post<Problem>('/login', {
+        username: who.username,
+        password: who.password,
+      });
+      assert.equal(first.status, 400);
+      assert.equal(first.body.code, 'mfa_required');
+      assert.deepEqual(first.headers.getSetCookie(), []);
+      const wrong = await api.post<Problem>('/login', { ...who, otp: '12345x' });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.body.code, 'invalid_otp');
+      assert.deepEqual(wrong.headers.getSetCookie(), []);
+      const right = await api.post<Login>('/login', {
+        username: who.username,
+        password: who.password,
+        otp: code(server.clock()),
+      });
+      assert.equal(right.status, 200, right.text);
+      assert.equal(right.body.user.username, who.username);
+      assert.equal(setCookiesOf(right).length, 3);
     });
 
     it('the access cookie authenticates every protected route, reads without a CSRF token', async () => {

@@ -10,19 +10,27 @@ import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/database.ts';
 import { createStore } from '../../src/store/index.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
+import { migrationNames } from '../../src/store/migrations/index.ts';
 import {
   createTempPgDatabase,
   MISSING_PG_MESSAGE,
   pgAdminUrl,
   testDatabases,
 } from '../support/postgres.ts';
+import { accountSecurityCases } from './cases-account-security.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
 import { userCases } from './cases-users.ts';
 import { newUser, type StoreCase, withFreshStore } from './harness.ts';
 
-const cases: StoreCase[] = [...storeCases, ...userCases, ...sessionCases, ...tokenCases];
+const cases: StoreCase[] = [
+  ...storeCases,
+  ...userCases,
+  ...sessionCases,
+  ...tokenCases,
+  ...accountSecurityCases,
+];
 
 for (const kind of testDatabases()) {
   describe(`store conformance on ${kind}`, () => {
@@ -94,7 +102,7 @@ describe('openDatabase', () => {
   test('sqlite::memory: migrates and stores', async () => {
     const db = await openDatabase('sqlite::memory:');
     try {
-      assert.equal((await migrateToLatest(db)).applied.length, 1);
+      assert.equal((await migrateToLatest(db)).applied.length, migrationNames.length);
       const store = createStore(db);
       const user = await store.users.create(newUser());
       assert.deepEqual(await store.users.findById(user.id), user);

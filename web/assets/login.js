@@ -71,6 +71,11 @@ function failed(error) {
     showFieldErrors(form, error.fieldErrors(), alert);
     return;
   }
+  if (error.code === 'invalid_otp') {
+    showFieldErrors(form, { otp: error.message }, alert);
+    form.elements.otp.select();
+    return;
+  }
   showAlert(alert, error.message);
   form.elements.password.select();
   form.elements.password.focus();

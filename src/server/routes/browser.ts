@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSessionOfRefreshToken, sessionOfRefreshToken } from '../../auth/cookie-sessions.ts';
 import { passwordAdvice } from '../../auth/password-check.ts';
 import type { Services } from '../../auth/services.ts';
-import { type LoginResult, passwordLogin, refresh } from '../../auth/sessions.ts';
+import { loginWithSecondFactor } from '../../auth/mfa.ts';
+import { type LoginResult, refresh } from '../../auth/sessions.ts';
 import { AppError, AuthenticationError } from '../../errors/index.ts';
 import { clientInfo } from '../authenticate.ts';
 import { COOKIE, clearSessionCookies, cookieOf, setSessionCookies } from '../cookies.ts';
@@ -64,9 +65,11 @@ export function browserHandlers(s: Services): BrowserHandlers {
       // (signing the victim in as the attacker).
       requireSameOrigin(request, s.config);
       const previous = cookieOf(request, COOKIE.refresh);
-      const { username, password } = request.body;
+      const { username, password, otp } = request.body;
       const client = clientInfo(request, s.config.defaultClientId);
-      const result = await passwordLogin(s, { username, password }, client);
+      // One step for the form: without `otp` a 2FA account answers 400 mfa_required (the page then
+      // asks for the code and sends all three again); with it the code is checked at once.
+      const result = await loginWithSecondFactor(s, { username, password, otp }, client);
       // One browser, one session: the session its old cookies belonged to ends with this login.
       if (previous !== undefined) await endSessionOfRefreshToken(s, previous);
       return sendSession(reply, result, csrf.mint(result.sessionId));
