@@ -2,9 +2,9 @@
 // cookies and answer {user, csrf_token, expires_in}. The session rules are those of /token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endSessionOfRefreshToken, sessionOfRefreshToken } from '../../auth/cookie-sessions.ts';
+import { loginWithSecondFactor } from '../../auth/mfa.ts';
 import { passwordAdvice } from '../../auth/password-check.ts';
 import type { Services } from '../../auth/services.ts';
-import { loginWithSecondFactor } from '../../auth/mfa.ts';
 import { type LoginResult, refresh } from '../../auth/sessions.ts';
 import { AppError, AuthenticationError } from '../../errors/index.ts';
 import { clientInfo } from '../authenticate.ts';
