@@ -1,4 +1,5 @@
 // Administration (superusers): find users, switch their rights, sign them out, read the audit log.
+import { loadAudit } from './audit.js';
 import { startPage } from './layout.js';
 import { ApiError, api } from './session.js';
 import {
@@ -7,7 +8,6 @@ import {
   clearAlert,
   confirmDialog,
   el,
-  formatDate,
   formatDay,
   initials,
   showAlert,
@@ -19,9 +19,13 @@ const me = await startPage({ needs: 'user' });
 const usersList = $('[data-users]');
 const usersAlert = $('[data-users-alert]');
 const more = $('[data-more]');
+const auditBox = $('[data-audit]');
+const nameOf = (id) => names.get(id);
 let cursor = null;
 let query = '';
 let grantable = [];
+// Usernames of the users seen so far, to name the actors and subjects of the audit log.
+const names = new Map();
 
 function problem(error) {
   return error instanceof ApiError ? error.message : 'The server cannot be reached. Try again.';
@@ -158,6 +162,7 @@ function action(label, onClick, options = {}) {
 }
 
 function userRow(user) {
+  names.set(user.id, user.username);
   const self = user.id === me?.id;
   const selfNote = self ? 'You cannot do this to your own account here.' : undefined;
   const row = el(
@@ -228,81 +233,20 @@ async function loadUsers(reset) {
   }
 }
 
-// The audit log comes from another part of the server; this page shows it when the endpoint exists.
-const auditBox = $('[data-audit]');
-
-function cell(value, mono = false) {
-  return el('td', mono ? { class: 'mono' } : {}, value ?? '—');
-}
-
-function auditTable(items) {
-  if (items.length === 0) return el('p', { class: 'empty' }, 'No events yet.');
-  const short = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
-  const rows = items.map((e) => {
-    const when = e.created_at ?? e.at ?? e.time ?? e.timestamp;
-    const details = e.details && Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : '';
-    return el(
-      'tr',
-      {},
-      cell(
-        when ? formatDate(typeof when === 'number' ? new Date(when).toISOString() : when) : null,
-      ),
-      cell(e.type ?? e.event, true),
-      cell(e.actor_username ?? short(e.actor_id ?? e.actor), true),
-      cell(e.subject_username ?? short(e.subject_id ?? e.subject), true),
-      cell(e.ip, true),
-      cell(details, true),
-    );
-  });
-  return el(
-    'div',
-    { class: 'table-wrap' },
-    el(
-      'table',
-      {},
-      el('caption', { class: 'hint' }, 'The most recent events'),
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ['When', 'Event', 'Actor', 'Subject', 'Address', 'Details'].map((h) =>
-            el('th', { scope: 'col' }, h),
-          ),
-        ),
-      ),
-      el('tbody', {}, rows),
-    ),
-  );
-}
-
-async function loadAudit() {
-  auditBox.replaceChildren(el('p', { class: 'loading' }, 'Loading the audit log…'));
-  try {
-    const page = await api('GET', '/admin/audit?limit=25');
-    auditBox.replaceChildren(auditTable(Array.isArray(page) ? page : (page.items ?? [])));
-  } catch (error) {
-    const message =
-      error instanceof ApiError && error.status === 404
-        ? 'The audit log is not available on this server yet.'
-        : problem(error);
-    auditBox.replaceChildren(el('div', { class: 'alert alert-info' }, el('p', {}, message)));
-  }
-}
-
 $('[data-form="search"]').addEventListener('submit', (event) => {
   event.preventDefault();
   query = event.target.elements.q.value.trim();
   loadUsers(true);
 });
 more.addEventListener('click', () => loadUsers(false));
-$('[data-audit-reload]').addEventListener('click', loadAudit);
+$('[data-audit-reload]').addEventListener('click', () => loadAudit(auditBox, nameOf));
 
 if (me && !me.is_superuser) showView('denied');
 if (me?.is_superuser) {
+  names.set(me.id, me.username);
   const metadata = await fetch('/.well-known/oauth-authorization-server').then((r) => r.json());
   grantable = (metadata.scopes_supported ?? []).filter((s) => s !== 'admin');
   showView('admin');
-  await Promise.all([loadUsers(true), loadAudit()]);
+  await loadUsers(true);
+  await loadAudit(auditBox, nameOf);
 }
