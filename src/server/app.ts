@@ -14,6 +14,7 @@ import { createGuards } from './authenticate.ts';
 import { sendProblem, toAppError } from './errors.ts';
 import { routes } from './routes/index.ts';
 import { sharedSchemas } from './schemas.ts';
+import { securityPlugin } from './security-headers.ts';
 
 export interface AppDeps {
   clock?: () => number;
@@ -82,6 +83,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ),
   );
 
+  // First, so that every answer (errors and 404s included) carries the headers.
+  await app.register(securityPlugin, { config });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openApiOptions(config));
