@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { runWithRequestContext } from '../auth/audit.ts';
 import { createServices, type Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
@@ -62,6 +63,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.decorate('services', services);
   app.decorateRequest('caller', null);
+  // Audit entries written while serving a request name its client address and agent.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const agent = request.headers['user-agent'];
+    runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
+  });
   app.addHook('onClose', async () => {
     services.close();
     await store.close();

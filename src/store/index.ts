@@ -1,5 +1,6 @@
 // The store: one repository per table over one Kysely instance (SQLite or PostgreSQL).
 import { type Kysely, sql } from 'kysely';
+import { type AuditRepository, createAuditRepository } from './audit-log.ts';
 import type { Database } from './database.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
 import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
@@ -8,6 +9,7 @@ import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from './signing-keys.ts';
 import { createUserRepository, type UserRepository } from './users.ts';
 
+export * from './audit-log.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
 export { migrateToLatest } from './migrate.ts';
@@ -23,6 +25,7 @@ export interface Store {
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
+  audit: AuditRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -61,6 +64,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     refreshTokens: createRefreshTokenRepository(db),
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),
+    audit: createAuditRepository(db),
   };
 }
 

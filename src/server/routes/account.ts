@@ -5,7 +5,12 @@ import { changePassword, deleteAccount, register, updateProfile } from '../../au
 import { normalizeLogin } from '../../auth/identity.ts';
 import { ADMIN_SCOPE, hasScope } from '../../auth/scopes.ts';
 import type { Services } from '../../auth/services.ts';
-import { endOtherSessions, endSessions, refresh } from '../../auth/sessions.ts';
+import {
+  endOtherSessions,
+  endSessions,
+  refresh,
+  type SessionEndEvent,
+} from '../../auth/sessions.ts';
 import { AppError, AuthenticationError, notFound, PermissionError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { userView } from '../schemas.ts';
@@ -33,6 +38,11 @@ export interface AccountHandlers {
   endSession(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
   endOtherSessions(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
   user(request: Req<unknown, { username: string }>): Promise<unknown>;
+}
+
+/** The audit entry of sessions the user ends. */
+function ended(userId: string, reason: string): SessionEndEvent {
+  return { type: 'session.end', actorId: userId, subjectId: userId, details: { reason } };
 }
 
 export function accountHandlers(s: Services): AccountHandlers {
@@ -70,7 +80,8 @@ export function accountHandlers(s: Services): AccountHandlers {
     },
 
     async logout(request, reply) {
-      await endSessions(s, [callerOf(request).sessionId]);
+      const caller = callerOf(request);
+      await endSessions(s, [caller.sessionId], ended(caller.userId, 'logout'));
       return reply.code(204).send();
     },
 
@@ -114,13 +125,13 @@ export function accountHandlers(s: Services): AccountHandlers {
       // Another user's session is answered exactly like a missing one.
       if (!session || session.userId !== caller.userId || session.revokedAt !== null)
         throw notFound('Session');
-      await endSessions(s, [session.id]);
+      await endSessions(s, [session.id], ended(caller.userId, 'user'));
       return reply.code(204).send();
     },
 
     async endOtherSessions(request, reply) {
       const caller = callerOf(request);
-      await endOtherSessions(s, caller.userId, caller.sessionId);
+      await endOtherSessions(s, caller.userId, caller.sessionId, ended(caller.userId, 'others'));
       return reply.code(204).send();
     },
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AdminPatch, adminUpdate, deleteUser } from '../../auth/accounts.ts';
 import type { Services } from '../../auth/services.ts';
 import { ValidationError } from '../../errors/index.ts';
+import { callerOf } from '../authenticate.ts';
 import { userView } from '../schemas.ts';
 
 type Req<Q = unknown, P = unknown, B = unknown> = FastifyRequest<{
@@ -51,10 +52,11 @@ export function adminHandlers(s: Services): AdminHandlers {
       };
     },
     async updateUser(request) {
-      return userView(await adminUpdate(s, request.params.id, request.body));
+      const actor = callerOf(request).userId;
+      return userView(await adminUpdate(s, request.params.id, request.body, actor));
     },
     async deleteUser(request, reply) {
-      await deleteUser(s, request.params.id);
+      await deleteUser(s, request.params.id, callerOf(request).userId);
       return reply.code(204).send();
     },
   };

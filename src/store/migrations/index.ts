@@ -1,9 +1,11 @@
 // Every migration, in order. Static imports (not a folder scan) so a bundled build keeps them.
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './2026_11_23_000001_initial.ts';
+import * as audit from './2026_11_23_000002_audit.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
+  '2026_11_23_000002_audit': audit,
 };
 
 export const migrationProvider: MigrationProvider = {
