@@ -17,13 +17,20 @@ import {
   pgAdminUrl,
   testDatabases,
 } from '../support/postgres.ts';
+import { auditCases } from './cases-audit.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
 import { userCases } from './cases-users.ts';
 import { newUser, type StoreCase, withFreshStore } from './harness.ts';
 
-const cases: StoreCase[] = [...storeCases, ...userCases, ...sessionCases, ...tokenCases];
+const cases: StoreCase[] = [
+  ...storeCases,
+  ...userCases,
+  ...sessionCases,
+  ...tokenCases,
+  ...auditCases,
+];
 
 for (const kind of testDatabases()) {
   describe(`store conformance on ${kind}`, () => {

@@ -5,6 +5,7 @@ import type { Guards } from '../authenticate.ts';
 import { errorResponses, ref } from '../schemas.ts';
 import { accountHandlers } from './account.ts';
 import { adminHandlers } from './admin.ts';
+import { auditHandler, auditListSchema } from './audit.ts';
 import { oauthRoutes } from './oauth.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
@@ -265,5 +266,20 @@ export async function routes(
       },
     },
     h(adm.deleteUser),
+  );
+
+  app.get(
+    '/admin/audit',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'Audit log, newest first (filters: type, user, actor, subject, since, until)',
+        security: admin,
+        ...auditListSchema,
+        response: { ...auditListSchema.response, ...errorResponses([401, 403, 422]) },
+      },
+    },
+    h(auditHandler(opts.services)),
   );
 }
