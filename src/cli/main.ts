@@ -10,6 +10,8 @@ Commands:
                                            create a user (password from stdin when omitted)
   user set-password USERNAME [--password P]
                                            set a user's password and end their other sessions
+  user import FILE                         import users from a JSON or CSV export, password hashes kept
+                                           (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
   keys rotate                              add a new signing key; old ones verify until their tokens expire
   keys list                                list signing keys
   audit verify                             check the audit log's hash chain; exit 1 naming the first bad entry
