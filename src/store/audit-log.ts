@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditLogTable, Schema } from './schema.ts';
+import { hasNul } from './text.ts';
 
 export interface NewAuditEntry {
   at: number;
@@ -118,6 +119,7 @@ export function createAuditRepository(db: Kysely<Schema>): AuditRepository {
     },
 
     async list(q: AuditQuery): Promise<AuditEntry[]> {
+      if (hasNul(q.actorId, q.subjectId, q.userId, ...(q.types ?? []))) return [];
       let query = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(q.limit);
       if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
       if (q.types !== undefined && q.types.length > 0) query = query.where('type', 'in', q.types);

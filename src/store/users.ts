@@ -2,6 +2,7 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { mapConflict } from './errors.ts';
 import type { Schema, UsersTable } from './schema.ts';
+import { hasNul } from './text.ts';
 
 export interface User {
   id: string;
@@ -53,6 +54,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     column: 'id' | 'username_norm' | 'email_norm',
     value: string,
   ): Promise<User | undefined> => {
+    if (hasNul(value)) return undefined;
     const row = await db
       .selectFrom('users')
       .selectAll()
@@ -120,6 +122,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     },
 
     async list({ limit, after, q }: UserListOptions): Promise<User[]> {
+      if (hasNul(after, q)) return [];
       let query = db.selectFrom('users').selectAll().orderBy('id', 'asc').limit(limit);
       if (after !== undefined) query = query.where('id', '>', after);
       if (q !== undefined && q !== '') {
