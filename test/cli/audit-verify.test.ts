@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { verifyAuditChain } from '../../src/auth/audit-verify.ts';
 import { chainHash } from '../../src/store/audit-log.ts';
 import { type Database, openDatabase } from '../../src/store/database.ts';
 import { client, login, registerAndLogin } from '../support/http.ts';
@@ -73,7 +74,8 @@ for (const db of testDatabases()) {
         await raw.kysely.insertInto('audit_log').values(saved).execute();
         await raw.kysely.updateTable('audit_head').set(head).where('id', '=', 1).execute();
       }
-      assert.equal((await verify()).code, 0, 'restored');
+      const restored = await verifyAuditChain(server.app.services.store);
+      assert.equal(restored.problem, undefined, 'restored');
     }
 
     it('an untouched log verifies, with every entry counted', async () => {
@@ -98,18 +100,27 @@ for (const db of testDatabases()) {
       );
     });
 
-    it('a changed actor, type or time is named', async () => {
+    it('a changed actor, type, time or address is named (the check the command runs)', async () => {
+      const store = server.app.services.store;
       for (const column of ['actor_id', 'type', 'at', 'ip']) {
         const value = column === 'at' ? sql`at + 1` : sql`'x'`;
-        await tampered(
-          () =>
-            sql`update audit_log set ${sql.ref(column)} = ${value} where seq = 9`
-              .execute(raw.kysely)
-              .then(() => undefined),
-          9,
-          /content does not match its hash/,
+        const saved = await raw.kysely
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('seq', '=', 9)
+          .executeTakeFirstOrThrow();
+        await sql`update audit_log set ${sql.ref(column)} = ${value} where seq = 9`.execute(
+          raw.kysely,
         );
+        try {
+          const report = await verifyAuditChain(store);
+          assert.equal(report.problem?.seq, 9, column);
+          assert.match(report.problem?.reason ?? '', /content does not match its hash/);
+        } finally {
+          await raw.kysely.updateTable('audit_log').set(saved).where('seq', '=', 9).execute();
+        }
       }
+      assert.equal((await verifyAuditChain(store)).problem, undefined);
     });
 
     it('an edit whose own hash was recomputed is caught at the next entry', async () => {

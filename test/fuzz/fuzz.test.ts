@@ -3,7 +3,7 @@
 // forged tokens. Properties: never a 5xx; a refusal is a JSON error; a refused request leaves the
 // store as it was (every table but the audit log, which may only gain failed-login and lockout
 // entries); and the server still answers afterwards. Bounded: PORTCULLIS_FUZZ_SECONDS per database
-// (default 20), shared by the routes; a failure prints fast-check's seed and shrunk counterexample.
+// (default 12), shared by the routes; a failure prints fast-check's seed and shrunk counterexample.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import { startServer, type TestServer } from '../support/server.ts';
 import { type FuzzRequest, requestFor } from './generators.ts';
 import { auditTypesAfter, newWorld, resolve, routesOf, snapshot, type World } from './world.ts';
 
-const SECONDS = Number(process.env.PORTCULLIS_FUZZ_SECONDS ?? 20);
+const SECONDS = Number(process.env.PORTCULLIS_FUZZ_SECONDS ?? 12);
 // Refused logins are recorded, and lockouts may be: nothing else may be written by a refusal.
 const AUDIT_ON_REFUSAL = new Set(['login.failure', 'lockout']);
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
