@@ -5,6 +5,13 @@ import { AppError, type FieldError, notFound, ValidationError } from '../errors/
 import { ConflictError, type Revocation, type User, type UserPatch } from '../store/index.ts';
 import { recordAudit } from './audit.ts';
 import { parseEmail, parseUsername } from './identity.ts';
+import {
+  accountLockoutKeys,
+  checkLockout,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
 import { ADMIN_SCOPE } from './scopes.ts';
 import type { Services } from './services.ts';
 import { endSessionsIn } from './sessions.ts';
@@ -60,6 +67,13 @@ export function enforcePasswordPolicy(
     reasons,
     errors: messages.map((message) => ({ field, message })),
   });
+}
+
+// Unknown members are dropped by the schema; a body left with nothing to change is refused, not a no-op.
+function nothingToChange(fields: string): ValidationError {
+  return new ValidationError('Nothing to change.', [
+    { field: 'body', message: `give at least one of: ${fields}` },
+  ]);
 }
 
 function conflict(error: unknown): never {
@@ -144,11 +158,19 @@ async function requirePassword(
   password: string,
   field: string,
 ): Promise<void> {
-  if (!(await s.hasher.verify(user.passwordHash, password))) {
-    throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
-      errors: [{ field, message: 'incorrect password' }],
-    });
-  }
+  // A stolen access token must not become a password oracle: these failures count toward the
+  // same lockout as logins, under both of the account's names.
+  const keys = accountLockoutKeys(user);
+  await withAttemptSlot(s, keys[0] as string, async () => {
+    await checkLockout(s, keys);
+    if (!(await s.hasher.verify(user.passwordHash, password))) {
+      await recordFailure(s, keys, { userId: user.id });
+      throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
+        errors: [{ field, message: 'incorrect password' }],
+      });
+    }
+    await resetLockout(s, keys);
+  });
 }
 
 export async function updateProfile(
@@ -158,6 +180,7 @@ export async function updateProfile(
 ): Promise<User> {
   const user = await requireUser(s, userId);
   const patch = identityFields(input);
+  if (Object.keys(patch).length === 0) throw nothingToChange('email, username');
   // A new address has not been proven to belong to the user.
   const current = parseEmail(user.email);
   if (patch.emailNorm !== undefined && (!current.ok || current.normalized !== patch.emailNorm)) {
@@ -295,6 +318,8 @@ export async function adminUpdate(
   if (input.is_superuser !== undefined) patch.isSuperuser = input.is_superuser;
   if (input.is_verified !== undefined) patch.isVerified = input.is_verified;
   if (input.scopes !== undefined) patch.scopes = [...new Set(input.scopes)];
+  if (Object.keys(patch).length === 0)
+    throw nothingToChange('is_active, is_superuser, is_verified, scopes');
   const lost =
     (user.isActive && patch.isActive === false) ||
     (user.isSuperuser && patch.isSuperuser === false) ||

@@ -24,10 +24,11 @@ export function grantScope(requested: string[] | undefined, allowed: readonly st
   if (requested === undefined) return allowed.join(' ');
   const missing = requested.filter((s) => !allowed.includes(s));
   if (missing.length > 0) {
+    // The message does not echo the request: RFC 6749 §5.2 keeps error_description to plain ASCII.
     throw new AppError(
       400,
       'invalid_scope',
-      `Scope not available to this user: ${missing.join(' ')}.`,
+      'The requested scope exceeds what this user may be granted.',
     );
   }
   return requested.join(' ');

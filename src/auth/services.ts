@@ -1,11 +1,13 @@
 // Everything the rules need, built once per server from the configuration and the store.
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
+import { type Kv, openKv } from '../kv/index.ts';
 import type { Store } from '../store/index.ts';
 import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { startHousekeeping } from './housekeeping.ts';
 
 export interface Services {
   config: Config;
@@ -16,13 +18,17 @@ export interface Services {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokenCodec;
   revocations: RevocationList;
-  close(): void;
+  /** Shared state: lockout and rate-limit counters, revocation messages (Redis or memory). */
+  kv: Kv;
+  close(): Promise<void>;
 }
 
 export interface ServiceDeps {
   store: Store;
   /** Milliseconds since the epoch; tests inject their own. */
   clock?: () => number;
+  /** Told about Redis connection trouble (failed commands are reported where they fail). */
+  onKvError?: (error: Error) => void;
 }
 
 export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
@@ -35,19 +41,27 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     clock,
   });
+  const kv = await openKv(config, clock, deps.onKvError);
   const revocations = createRevocationList({
     store,
     clock,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     pollMs: config.revocationPollMs,
+    kv,
   });
-  await revocations.start();
+  try {
+    await revocations.start();
+  } catch (error) {
+    await kv.close();
+    throw error;
+  }
   const keyTimer = setInterval(() => {
     keys.reload().catch(() => {
       // Keep the keys we have; the next tick tries again.
     });
   }, config.keysReloadSeconds * 1000);
   keyTimer.unref();
+  const stopHousekeeping = startHousekeeping(store, clock);
   return {
     config,
     store,
@@ -69,9 +83,12 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     }),
     refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
     revocations,
-    close() {
+    kv,
+    async close() {
       clearInterval(keyTimer);
+      stopHousekeeping();
       revocations.stop();
+      await kv.close();
     },
   };
 }

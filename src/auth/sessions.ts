@@ -5,6 +5,13 @@ import type { Revocation, Store, User } from '../store/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { type AuditEvent, recordAudit } from './audit.ts';
 import { normalizeLogin, parseEmail, parseUsername } from './identity.ts';
+import {
+  type AttemptContext,
+  lockoutKey,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
 import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
 import type { Services } from './services.ts';
 
@@ -67,17 +74,40 @@ async function loginFailed(
     : badCredentials();
 }
 
-/** Checks a password; unknown users cost one dummy verification so timing reveals nothing. */
-export async function authenticate(s: Services, login: string, password: string): Promise<User> {
+/**
+ * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
+ * lockout (SPEC §5): refused with 429 while the account's delay runs, even with the right password.
+ */
+export async function authenticate(
+  s: Services,
+  login: string,
+  password: string,
+  context: AttemptContext = {},
+): Promise<User> {
+  // Keyed on the name as typed, so unknown accounts are slowed exactly like real ones.
+  const key = lockoutKey(login);
+  return withAttemptSlot(s, key, () => verifyLogin(s, key, login, password, context));
+}
+
+async function verifyLogin(
+  s: Services,
+  key: string,
+  login: string,
+  password: string,
+  context: AttemptContext,
+): Promise<User> {
   const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
   const user = oversized ? undefined : await findUserByLogin(s.store, login);
   if (!user) {
     await s.hasher.verifyDummy(password);
+    await recordFailure(s, key, context);
     throw await loginFailed(s, login, 'unknown_user', undefined);
   }
   if (!(await s.hasher.verify(user.passwordHash, password))) {
+    await recordFailure(s, key, { ...context, userId: user.id });
     throw await loginFailed(s, login, 'bad_password', user);
   }
+  await resetLockout(s, key);
   if (!user.isActive) throw await loginFailed(s, login, 'inactive', user);
   if (s.hasher.needsRehash(user.passwordHash)) {
     // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
@@ -92,7 +122,7 @@ export async function passwordLogin(
   input: { username: string; password: string; scope?: string | undefined },
   client: ClientInfo,
 ): Promise<LoginResult> {
-  const user = await authenticate(s, input.username, input.password);
+  const user = await authenticate(s, input.username, input.password, client);
   const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
   return startSession(s, user, scope, client);
 }
@@ -182,6 +212,11 @@ export async function refresh(
   const user = await s.store.users.findById(row.userId);
   if (!user?.isActive) throw badRefresh('The account is disabled or gone.');
 
+  // Checked before rotating, so a refused scope does not spend the token.
+  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
+    session.scope.split(' ').includes(x),
+  );
+  const scope = grantScope(parseScope(requestedScope), allowed);
   const successor = s.refreshTokens.successor(token);
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
   const rotated = await s.store.transaction(async (tx) => {
@@ -211,10 +246,6 @@ export async function refresh(
       throw badRefresh('The refresh token was already used; the session has been ended.');
     }
   }
-  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
-    session.scope.split(' ').includes(x),
-  );
-  const scope = grantScope(parseScope(requestedScope), allowed);
   const tokens = await pairFor(s, user, session.id, session.clientId, scope, successor);
   return { user, tokens, sessionId: session.id };
 }

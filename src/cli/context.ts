@@ -15,7 +15,7 @@ export async function withServices<T>(fn: (s: Services, config: Config) => Promi
     try {
       return await fn(services, config);
     } finally {
-      services.close();
+      await services.close();
     }
   } finally {
     await store.close();

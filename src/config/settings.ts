@@ -1,9 +1,15 @@
 // The table of settings: one line per environment variable, its default and its rule.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { OWASP_MINIMUM } from '../crypto/passwords.ts';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type Algorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+/** At most `max` requests per client address in each window of `windowSeconds`. */
+export interface RateLimit {
+  readonly max: number;
+  readonly windowSeconds: number;
+}
 
 export interface Settings {
   readonly nodeEnv: NodeEnv;
@@ -33,6 +39,17 @@ export interface Settings {
   readonly revocationPollMs: number;
   readonly defaultClientId: string;
   readonly logLevel: string;
+  readonly redisPrefix: string;
+  readonly lockoutThreshold: number;
+  readonly lockoutBaseSeconds: number;
+  readonly lockoutMaxSeconds: number;
+  readonly lockoutWindowSeconds: number;
+  readonly rateLimitToken: RateLimit;
+  readonly rateLimitLogin: RateLimit;
+  readonly rateLimitRefresh: RateLimit;
+  readonly rateLimitRegister: RateLimit;
+  readonly rateLimitPassword: RateLimit;
+  readonly rateLimitTotp: RateLimit;
 }
 
 type Parsed = Partial<Settings>;
@@ -96,6 +113,43 @@ function hashCost(field: keyof typeof OWASP_MINIMUM, fallback: number, max: numb
       );
     }
     return value;
+  };
+}
+
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+// Named proxies only: `true` or a hop count would believe whatever a client writes (SPEC §5).
+function proxyList(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
+    const [address = '', bits, extra] = entry.split('/');
+    const version = isIP(address);
+    const max = version === 4 ? 32 : 128;
+    const cidrOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (PROXY_KEYWORDS.includes(entry) || (version !== 0 && cidrOk && extra === undefined))
+      continue;
+    throw new Error(
+      `"${entry}" is not an IP address, a CIDR or one of ${PROXY_KEYWORDS.join(', ')} (name the proxies)`,
+    );
+  }
+  return raw;
+}
+
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 };
+
+// "30/1m": 30 requests a minute. Never off: the password grant needs it (RFC 6749 §4.3.2).
+function rateLimit(fallback: string) {
+  return (raw: string | undefined): RateLimit => {
+    const text = raw ?? fallback;
+    const match = /^(\d{1,9})\/(\d{1,6})([smh]?)$/.exec(text.replaceAll(' ', ''));
+    if (!match)
+      throw new Error(`must look like 30/1m (requests/window in s, m or h), got "${text}"`);
+    const max = Number(match[1]);
+    const windowSeconds = Number(match[2]) * (UNIT_SECONDS[match[3] ?? ''] ?? 1);
+    if (max < 1) throw new Error('must allow at least 1 request');
+    if (windowSeconds < 1 || windowSeconds > 86_400)
+      throw new Error('window must be between 1 second and 24 hours');
+    return { max, windowSeconds };
   };
 }
 
@@ -178,7 +232,7 @@ export const SETTINGS: readonly Setting[] = [
       return list;
     },
   },
-  { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => raw },
+  { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => proxyList(raw) },
   {
     name: 'CORS_ORIGINS',
     key: 'corsOrigins',
@@ -226,4 +280,37 @@ export const SETTINGS: readonly Setting[] = [
     key: 'logLevel',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   },
+  {
+    name: 'REDIS_PREFIX',
+    key: 'redisPrefix',
+    parse: (raw) => {
+      if (raw !== undefined && !/^[\x21-\x7E]{1,64}$/.test(raw))
+        throw new Error('must be 1–64 printable characters without spaces');
+      return raw ?? 'portcullis:';
+    },
+  },
+  { name: 'LOCKOUT_THRESHOLD', key: 'lockoutThreshold', parse: int(1, 1000, 5) },
+  { name: 'LOCKOUT_BASE_SECONDS', key: 'lockoutBaseSeconds', parse: int(1, 3600, 30) },
+  {
+    name: 'LOCKOUT_MAX_SECONDS',
+    key: 'lockoutMaxSeconds',
+    parse: (raw, p) => {
+      // Bounded: a delay an attacker can impose must end, so the owner is never locked out for good.
+      const value = int(1, 86_400, 900)(raw);
+      if (value < (p.lockoutBaseSeconds ?? 30))
+        throw new Error('must not be below LOCKOUT_BASE_SECONDS');
+      return value;
+    },
+  },
+  {
+    name: 'LOCKOUT_WINDOW_SECONDS',
+    key: 'lockoutWindowSeconds',
+    parse: int(60, 30 * 86_400, 86_400),
+  },
+  { name: 'RATE_LIMIT_TOKEN', key: 'rateLimitToken', parse: rateLimit('30/1m') },
+  { name: 'RATE_LIMIT_LOGIN', key: 'rateLimitLogin', parse: rateLimit('30/1m') },
+  { name: 'RATE_LIMIT_REFRESH', key: 'rateLimitRefresh', parse: rateLimit('60/1m') },
+  { name: 'RATE_LIMIT_REGISTER', key: 'rateLimitRegister', parse: rateLimit('20/1h') },
+  { name: 'RATE_LIMIT_PASSWORD', key: 'rateLimitPassword', parse: rateLimit('10/1h') },
+  { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
 ];

@@ -1,6 +1,5 @@
 // buildApp(config, deps): the whole server. The CLI's `serve` only calls it and listens; tests build
 // it with a temporary data directory and an injected clock.
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -12,7 +11,10 @@ import { openDatabase } from '../store/database.ts';
 import { createStore } from '../store/index.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { createGuards } from './authenticate.ts';
+import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
+import { rejectNulCharacters } from './input.ts';
+import { rateLimitHook } from './rate-limit.ts';
 import { routes } from './routes/index.ts';
 import { sharedSchemas } from './schemas.ts';
 import { securityPlugin } from './security-headers.ts';
@@ -41,7 +43,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database);
   const store = createStore(database);
-  const services = await createServices(config, { store, clock: deps.clock });
+  let logKvError = (_error: Error): void => {};
+  const services = await createServices(config, {
+    store,
+    clock: deps.clock,
+    onKvError: (error) => logKvError(error),
+  });
 
   const app = Fastify({
     logger: deps.logger ?? {
@@ -51,6 +58,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
+    maxParamLength: 512,
+    // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(reply, toAppError(error, request));
+    },
     ajv: {
       // Wrong types are errors, not silently coerced; unknown fields are dropped, never honoured.
       customOptions: {
@@ -61,6 +73,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     },
   });
+  logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
   app.decorate('services', services);
   app.decorateRequest('caller', null);
   // Audit entries written while serving a request name its client address and agent.
@@ -69,7 +82,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
   });
   app.addHook('onClose', async () => {
-    services.close();
+    await services.close();
     await store.close();
   });
 
@@ -91,13 +104,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   // First, so that every answer (errors and 404s included) carries the headers.
   await app.register(securityPlugin, { config });
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  jsonBodies(app);
+  app.addHook('preValidation', rejectNulCharacters);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { persistAuthorization: false, tryItOutEnabled: true },
   });
+  // Before the routes: every route that names a policy in `config.rateLimit` is counted.
+  app.addHook('onRequest', rateLimitHook(services));
   await app.register(routes, { services, guards: createGuards(services) });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

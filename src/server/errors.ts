@@ -109,7 +109,16 @@ const OAUTH_CODES = new Set([
   'unsupported_token_type',
   'mfa_required',
   'slow_down',
+  // 429 and 503 of the lockout and the rate limit keep their status and Retry-After on /token.
+  'too_many_attempts',
+  'rate_limited',
+  'temporarily_unavailable',
 ]);
+
+// RFC 6749 §5.2: error_description is printable ASCII without '"' and '\'.
+function oauthText(message: string): string {
+  return message.replaceAll('’', "'").replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+}
 
 function asOAuthError(error: AppError | OAuthError): OAuthError {
   if (error instanceof OAuthError) return error;
@@ -138,5 +147,5 @@ export function sendOAuthError(reply: FastifyReply, error: AppError | OAuthError
     .code(oauth.status)
     .type('application/json')
     .header('cache-control', 'no-store')
-    .send({ error: oauth.error, error_description: oauth.message, ...extra });
+    .send({ error: oauth.error, error_description: oauthText(oauth.message), ...extra });
 }

@@ -1,7 +1,10 @@
 // The deny-list checked on every protected request, held in memory: revoked sessions (by `sid`) and a
 // per-user "valid after" time. Written to the store with the change that causes it, loaded at start,
-// and polled so other instances and workers see it within a poll interval.
+// and polled so other instances and workers see it within a poll interval. With Redis, every entry
+// applied here is also published, and entries published by other instances are applied on arrival,
+// so they deny within milliseconds; the poll stays as the safety net for a lost message.
 import { uuidv7 } from '../crypto/random.ts';
+import type { Kv } from '../kv/index.ts';
 import type { Revocation, Store } from '../store/index.ts';
 
 export interface RevocationOptions {
@@ -10,6 +13,8 @@ export interface RevocationOptions {
   /** Entries are kept as long as a token issued before them can live. */
   accessTokenTtlSeconds: number;
   pollMs: number;
+  /** Where entries are published and received (another instance's revocations arrive here). */
+  kv?: Kv;
 }
 
 export interface RevocationList {
@@ -30,15 +35,60 @@ export interface RevocationList {
 const MARGIN_MS = 60_000;
 // Overlap between polls, so a row committed late with an earlier `at` is still seen.
 const POLL_OVERLAP_MS = 5_000;
+const CHANNEL = 'revocations';
+const MAX_MESSAGE_ENTRIES = 10_000;
+
+/** Entries from a published message; anything malformed is dropped (never trusted to throw). */
+export function parseRevocationMessage(message: string): Revocation[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed) || parsed.length > MAX_MESSAGE_ENTRIES) return [];
+  const entries: Revocation[] = [];
+  for (const item of parsed as unknown[]) {
+    const e = item as Partial<Revocation> | null;
+    if (
+      e !== null &&
+      typeof e === 'object' &&
+      (e.kind === 'session' || e.kind === 'user') &&
+      typeof e.id === 'string' &&
+      typeof e.subject === 'string' &&
+      e.subject.length > 0 &&
+      e.subject.length <= 128 &&
+      Number.isSafeInteger(e.at) &&
+      Number.isSafeInteger(e.expiresAt)
+    ) {
+      entries.push({
+        id: e.id,
+        kind: e.kind,
+        subject: e.subject,
+        at: e.at as number,
+        expiresAt: e.expiresAt as number,
+      });
+    }
+  }
+  return entries;
+}
 
 export function createRevocationList(options: RevocationOptions): RevocationList {
   const sessions = new Map<string, number>(); // sid → expires (ms)
   const users = new Map<string, { validAfter: number; expiresAt: number }>(); // validAfter in seconds
   let timer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
   let lastPoll = 0;
   const ttlMs = options.accessTokenTtlSeconds * 1000 + MARGIN_MS;
 
-  function apply(entries: readonly Revocation[]): void {
+  function publish(entries: readonly Revocation[]): void {
+    if (!options.kv || entries.length === 0) return;
+    options.kv.publish(CHANNEL, JSON.stringify(entries)).catch(() => {
+      // Not delivered: other instances still read it from the store at their next poll.
+    });
+  }
+
+  function applyLocal(entries: readonly Revocation[]): void {
     for (const entry of entries) {
       if (entry.kind === 'session') {
         sessions.set(entry.subject, Math.max(entry.expiresAt, sessions.get(entry.subject) ?? 0));
@@ -52,6 +102,11 @@ export function createRevocationList(options: RevocationOptions): RevocationList
     }
   }
 
+  function apply(entries: readonly Revocation[]): void {
+    applyLocal(entries);
+    publish(entries);
+  }
+
   function prune(now: number): void {
     for (const [sid, expires] of sessions) if (expires <= now) sessions.delete(sid);
     for (const [id, entry] of users) if (entry.expiresAt <= now) users.delete(id);
@@ -61,7 +116,7 @@ export function createRevocationList(options: RevocationOptions): RevocationList
     const now = options.clock();
     const since = lastPoll - POLL_OVERLAP_MS;
     lastPoll = now;
-    apply(await options.store.revocations.listSince(since));
+    applyLocal(await options.store.revocations.listSince(since));
     prune(now);
   }
 
@@ -91,7 +146,17 @@ export function createRevocationList(options: RevocationOptions): RevocationList
     apply,
     async start() {
       const now = options.clock();
-      apply(await options.store.revocations.listActive(now));
+      // Subscribed before the first load, so nothing revoked in between is missed.
+      unsubscribe = await options.kv?.subscribe(CHANNEL, (message) => {
+        const latest = options.clock() + ttlMs;
+        // No entry from outside outlives the tokens it can affect.
+        const entries = parseRevocationMessage(message).map((e) => ({
+          ...e,
+          expiresAt: Math.min(e.expiresAt, latest),
+        }));
+        applyLocal(entries);
+      });
+      applyLocal(await options.store.revocations.listActive(now));
       lastPoll = now;
       timer = setInterval(() => {
         poll().catch(() => {
@@ -102,6 +167,9 @@ export function createRevocationList(options: RevocationOptions): RevocationList
     },
     stop() {
       if (timer) clearInterval(timer);
+      unsubscribe?.().catch(() => {
+        // The connection closes next anyway.
+      });
     },
   };
 }

@@ -171,6 +171,56 @@ for (const db of testDatabases()) {
       assert.equal(claimsOf(fresh.access_token).iss, 'http://localhost:8000');
     });
 
+    it('serve --workers 2 shares logins and revocations across worker processes', async () => {
+      const workers = await serveProcess({ ...env, LOG_LEVEL: 'info' }, [
+        'serve',
+        '--workers',
+        '2',
+      ]);
+      try {
+        await cli(
+          [
+            'user',
+            'create',
+            '--email',
+            'wk@example.com',
+            '--username',
+            'worker',
+            '--password',
+            'worker password here',
+          ],
+          env,
+        );
+        const api = client(workers.url);
+        const tokens = await login(api, 'worker', 'worker password here');
+        const pids = new Set<string>();
+        for (let i = 0; i < 6; i++) {
+          const answer = await api.get('/users/me', {
+            token: tokens.access_token,
+            headers: { connection: 'close' },
+          });
+          assert.equal(answer.status, 200);
+        }
+        assert.equal(
+          (await api.post('/logout', undefined, { token: tokens.access_token })).status,
+          204,
+        );
+        await wait(1500); // the other worker reads the revocation within REVOCATION_POLL_MS
+        for (let i = 0; i < 6; i++) {
+          const answer = await api.get('/users/me', {
+            token: tokens.access_token,
+            headers: { connection: 'close' },
+          });
+          assert.equal(answer.status, 401, `request ${i}`);
+        }
+        for (const match of workers.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g))
+          pids.add(match[1] ?? '');
+        assert.equal(pids.size, 2, 'two worker processes listened');
+      } finally {
+        await workers.stop();
+      }
+    });
+
     it('shuts down gracefully on SIGTERM', async () => {
       const second = await serveProcess(env);
       assert.equal(await second.stop('SIGTERM'), 0);

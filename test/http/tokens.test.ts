@@ -121,6 +121,9 @@ for (const db of testDatabases()) {
         );
         assert.equal(wider.status, 400);
         assert.equal(wider.body.error, 'invalid_scope');
+        // The refused request did not spend the token (past the grace window, a spent one would fail).
+        server.clock.advance((server.config.refreshReuseGraceSeconds + 1) * 1000);
+        assert.equal((await refreshGrant(readOnly.refresh_token)).status, 200);
       });
     });
 

@@ -58,6 +58,15 @@ export function testEnv(
     LOG_LEVEL: 'silent',
     PASSWORD_HASH_MEMORY_KIB: '1024',
     PASSWORD_HASH_TIME_COST: '1',
+    // Generous: suites that log in many times must not trip the protections; their own tests
+    // (test/http/lockout.test.ts, rate-limits.test.ts) set tight values.
+    LOCKOUT_THRESHOLD: '1000',
+    RATE_LIMIT_TOKEN: '100000/1m',
+    RATE_LIMIT_LOGIN: '100000/1m',
+    RATE_LIMIT_REFRESH: '100000/1m',
+    RATE_LIMIT_REGISTER: '100000/1m',
+    RATE_LIMIT_PASSWORD: '100000/1m',
+    RATE_LIMIT_TOTP: '100000/1m',
     ...extra,
   };
 }

@@ -37,6 +37,7 @@ export async function routes(
   app.post(
     '/register',
     {
+      config: { rateLimit: 'register' },
       schema: {
         ...tags('account'),
         summary: 'Create an account',
@@ -45,7 +46,7 @@ export async function routes(
           username: str(64),
           password: str(4096),
         }),
-        response: { 201: ref('User'), ...errorResponses([400, 409, 422]) },
+        response: { 201: ref('User'), ...errorResponses([400, 409, 422, 429]) },
       },
     },
     h(account.register),
@@ -54,11 +55,12 @@ export async function routes(
   app.post(
     '/refresh',
     {
+      config: { rateLimit: 'refresh' },
       schema: {
         ...tags('account'),
         summary: 'Rotate a refresh token into a new token pair',
         body: object([], { refresh_token: str(256) }),
-        response: { 200: ref('TokenPair'), ...errorResponses([400, 401]) },
+        response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 429]) },
       },
     },
     h(account.refresh),

@@ -6,6 +6,7 @@ import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
 import { OAuthError } from '../../errors/index.ts';
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import { clientInfo, type Guards } from '../authenticate.ts';
+import { formBodies } from '../body-parsers.ts';
 import { sendOAuthError, toAppError } from '../errors.ts';
 import { errorResponses, ref } from '../schemas.ts';
 
@@ -37,7 +38,7 @@ const tokenSchema = {
       client_secret: text,
     },
   },
-  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413], 'OAuthError') },
+  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413, 429, 503], 'OAuthError') },
 };
 
 const tokenOnly = {
@@ -115,13 +116,14 @@ export async function oauthRoutes(
   opts: { services: Services; guards: Guards },
 ): Promise<void> {
   const s = opts.services;
+  formBodies(app);
   app.setErrorHandler((error, request, reply) => {
     sendOAuthError(reply, error instanceof OAuthError ? error : toAppError(error, request));
   });
 
   app.post(
     '/token',
-    { schema: tokenSchema },
+    { schema: tokenSchema, config: { rateLimit: 'token' } },
     async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
       const body = request.body ?? {};
       const client = clientInfo(request, clientId(s, request, body));
@@ -143,10 +145,7 @@ export async function oauthRoutes(
         const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
         return noStore(reply).send(result.tokens);
       }
-      throw new OAuthError(
-        'unsupported_grant_type',
-        `grant_type ${grant.slice(0, 64)} is not supported.`,
-      );
+      throw new OAuthError('unsupported_grant_type', 'This grant_type is not supported.');
     },
   );
 

@@ -116,18 +116,26 @@ export async function wellKnownRoutes(
     {
       schema: {
         tags: ['health'],
-        summary: 'Readiness: the database answers',
+        summary: 'Readiness: the database (and Redis, when configured) answers',
         response: { 200: statusSchema, 503: statusSchema },
       },
     },
     async (_request, reply) => {
-      try {
-        await s.store.ping();
-        return { status: 'ready', checks: { database: 'ok' } };
-      } catch (error) {
-        reply.log.warn({ err: error }, 'readiness check failed');
-        return reply.code(503).send({ status: 'unavailable', checks: { database: 'failing' } });
+      const checks: Record<string, string> = {};
+      const probes: Array<[string, () => Promise<void>]> = [['database', () => s.store.ping()]];
+      // Redis, when configured, holds the shared counters and carries revocations: it must answer.
+      if (s.kv.kind === 'redis') probes.push(['redis', () => s.kv.ping()]);
+      for (const [name, probe] of probes) {
+        try {
+          await probe();
+          checks[name] = 'ok';
+        } catch (error) {
+          reply.log.warn({ err: error }, `readiness check failed: ${name}`);
+          checks[name] = 'failing';
+        }
       }
+      if (Object.values(checks).every((v) => v === 'ok')) return { status: 'ready', checks };
+      return reply.code(503).send({ status: 'unavailable', checks });
     },
   );
 }

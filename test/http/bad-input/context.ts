@@ -1,4 +1,5 @@
 // The accounts a bad-input case acts on, and the store snapshot that proves the case changed nothing.
+import { isDeepStrictEqual } from 'node:util';
 import { decodeJwt } from 'jose';
 import { register } from '../../../src/auth/accounts.ts';
 import type { Session, User } from '../../../src/store/index.ts';
@@ -64,4 +65,32 @@ export async function snapshot(server: TestServer, ctx: Ctx): Promise<Snapshot> 
     sessions[who.id] = await store.sessions.listActive(who.id, now);
   }
   return { users, sessions };
+}
+
+/** What differs between two snapshots, in a few lines (a full deepEqual diff would be pages long). */
+export function changes(before: Snapshot, after: Snapshot): string[] {
+  const out: string[] = [];
+  const byId = (users: User[]) => new Map(users.map((u) => [u.id, u]));
+  const was = byId(before.users);
+  const now = byId(after.users);
+  for (const [id, user] of now) {
+    const old = was.get(id);
+    if (!old) out.push(`user ${user.username} (${id}) was created`);
+    else if (!isDeepStrictEqual(old, user)) {
+      const keys = (Object.keys(user) as Array<keyof User>).filter(
+        (k) => !isDeepStrictEqual(old[k], user[k]),
+      );
+      out.push(`user ${user.username} changed: ${keys.join(', ')}`);
+    }
+  }
+  for (const [id, user] of was)
+    if (!now.has(id)) out.push(`user ${user.username} (${id}) was deleted`);
+  for (const [id, list] of Object.entries(after.sessions)) {
+    if (!isDeepStrictEqual(before.sessions[id], list)) {
+      out.push(
+        `active sessions of ${id} changed: ${before.sessions[id]?.length ?? 0} → ${list.length}`,
+      );
+    }
+  }
+  return out;
 }

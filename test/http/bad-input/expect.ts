@@ -32,6 +32,7 @@ const OAUTH_ERRORS = new Set([
   'insufficient_scope',
   'unsupported_token_type',
 ]);
+const DESCRIPTION = /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/;
 // Stack frames, source paths or library internals in an answer would leak the implementation.
 const LEAK = /node_modules|\/work\/|\.ts:\d+|\bat [\w.<>]+ \(/;
 
@@ -101,6 +102,8 @@ function assertShape(answer: Answer, family: Family, where: string): void {
       `an RFC 6749 error: ${where}`,
     );
     assert.equal(typeof b.error_description, 'string', `error_description: ${where}`);
+    // RFC 6749 §5.2: error_description is printable ASCII without " and \ (echoed input must be cleaned).
+    assert.match(String(b.error_description), DESCRIPTION, `error_description charset: ${where}`);
     return;
   }
   assert.match(type, PROBLEM, `application/problem+json: ${where}`);
