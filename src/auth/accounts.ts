@@ -21,6 +21,8 @@ export interface NewAccount {
   username: string;
   password: string;
   isSuperuser?: boolean;
+  /** The address is vouched for (an operator's own entry): no verification mail needed. */
+  isVerified?: boolean;
   /** An existing hash (imports): kept as is, so the policy cannot be checked. */
   passwordHash?: string;
   /** Who creates the account, for the audit log: the new user itself unless given (null: the CLI). */
@@ -109,7 +111,7 @@ export async function register(s: Services, input: NewAccount): Promise<User> {
         passwordHash,
         isActive: true,
         isSuperuser: input.isSuperuser === true,
-        isVerified: false,
+        isVerified: input.isVerified === true,
         scopes: [...s.config.defaultScopes],
         createdAt: now,
       });
@@ -152,7 +154,8 @@ async function requireUser(s: Services, id: string): Promise<User> {
   return user;
 }
 
-async function requirePassword(
+/** Checks the user's password for a sensitive change; failures count toward the lockout. */
+export async function requirePassword(
   s: Services,
   user: User,
   password: string,

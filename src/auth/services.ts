@@ -2,6 +2,7 @@
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
 import { type Kv, openKv } from '../kv/index.ts';
+import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
 import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
@@ -20,6 +21,8 @@ export interface Services {
   revocations: RevocationList;
   /** Shared state: lockout and rate-limit counters, revocation messages (Redis or memory). */
   kv: Kv;
+  /** Outgoing mail (SMTP_URL, or the outbox); logs through the server's logger once given one. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,11 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     await kv.close();
     throw error;
   }
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    dataDir: config.dataDir,
+    from: config.mailFrom,
+  });
   const keyTimer = setInterval(() => {
     keys.reload().catch(() => {
       // Keep the keys we have; the next tick tries again.
@@ -84,10 +92,13 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
     revocations,
     kv,
+    mailer,
     async close() {
       clearInterval(keyTimer);
       stopHousekeeping();
       revocations.stop();
+      // Mail being composed still reads the store; closing twice is harmless (app.ts closes it first).
+      await mailer.close();
       await kv.close();
     },
   };

@@ -4,6 +4,7 @@ import { AppError } from '../errors/index.ts';
 import type { Revocation, Store, User } from '../store/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { type AuditEvent, recordAudit } from './audit.ts';
+import { requireVerifiedEmail } from './email-verification.ts';
 import { normalizeLogin, parseEmail, parseUsername } from './identity.ts';
 import {
   type AttemptContext,
@@ -12,6 +13,7 @@ import {
   resetLockout,
   withAttemptSlot,
 } from './lockout.ts';
+import { requireSecondFactor } from './mfa-challenges.ts';
 import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
 import type { Services } from './services.ts';
 
@@ -124,6 +126,10 @@ export async function passwordLogin(
 ): Promise<LoginResult> {
   const user = await authenticate(s, input.username, input.password, client);
   const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
+  // A password alone is not enough with 2FA on (400 mfa_required), nor with an unverified address
+  // when REQUIRE_VERIFIED_EMAIL is set (400 email_not_verified).
+  await requireSecondFactor(s, user, scope, client);
+  requireVerifiedEmail(s, user);
   return startSession(s, user, scope, client);
 }
 

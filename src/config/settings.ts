@@ -50,6 +50,9 @@ export interface Settings {
   readonly rateLimitRegister: RateLimit;
   readonly rateLimitPassword: RateLimit;
   readonly rateLimitTotp: RateLimit;
+  readonly requireVerifiedEmail: boolean;
+  readonly mailFrom: string;
+  readonly totpIssuer: string;
 }
 
 type Parsed = Partial<Settings>;
@@ -77,6 +80,25 @@ function oneOf<T extends string>(choices: readonly T[], fallback: T) {
       throw new Error(`must be one of ${choices.join(', ')}, got "${raw}"`);
     }
     return raw as T;
+  };
+}
+
+function bool(fallback: boolean) {
+  return (raw: string | undefined): boolean => {
+    if (raw === undefined) return fallback;
+    const value = raw.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    throw new Error(`must be true or false, got "${raw}"`);
+  };
+}
+
+// One line of printable text: a CR or LF in a mail header or an otpauth label would inject.
+function oneLine(max: number) {
+  return (raw: string): string => {
+    if (!/^[^\p{C}]+$/u.test(raw) || raw.length > max)
+      throw new Error(`must be printable text of at most ${max} characters`);
+    return raw;
   };
 }
 
@@ -313,4 +335,22 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_REGISTER', key: 'rateLimitRegister', parse: rateLimit('20/1h') },
   { name: 'RATE_LIMIT_PASSWORD', key: 'rateLimitPassword', parse: rateLimit('10/1h') },
   { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
+  { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
+  {
+    name: 'MAIL_FROM',
+    key: 'mailFrom',
+    parse: (raw, p) => {
+      if (raw === undefined)
+        return `Portcullis <no-reply@${new URL(p.publicUrl ?? 'http://localhost').hostname}>`;
+      const value = oneLine(320)(raw);
+      if (!value.includes('@'))
+        throw new Error('must be an address, e.g. "Portcullis <no-reply@example.com>"');
+      return value;
+    },
+  },
+  {
+    name: 'TOTP_ISSUER',
+    key: 'totpIssuer',
+    parse: (raw) => (raw === undefined ? 'Portcullis' : oneLine(64)(raw)),
+  },
 ];

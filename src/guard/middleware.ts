@@ -54,7 +54,10 @@ export type GuardedRequest = IncomingMessage & { auth?: GuardClaims };
 /** Express/Connect: sets `req.auth`, or answers 401/403. */
 export function expressGuard(options: GuardOptions) {
   return (req: GuardedRequest, res: ServerResponse, next: Next): void => {
-    if (isPublic(req.url ?? '/', options.publicPaths ?? [])) return next();
+    if (isPublic(req.url ?? '/', options.publicPaths ?? [])) {
+      next();
+      return;
+    }
     authenticate(req.headers, options.verifier, options.scopes).then(
       (claims) => {
         req.auth = claims;

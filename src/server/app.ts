@@ -58,7 +58,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-escapes, over-long parameters) are answered like every other error.
     frameworkErrors: (error, request, reply) => {
       sendProblem(reply, toAppError(error, request));
@@ -81,7 +81,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const agent = request.headers['user-agent'];
     runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
   });
+  services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', async () => {
+    // Mail being composed still reads the store: let it finish before the store closes.
+    await services.mailer.close();
     await services.close();
     await store.close();
   });

@@ -22,6 +22,10 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'refresh_tokens.token_hash': 'id',
   'signing_keys.kid': 'id',
   'revocations.id': 'id',
+  'account_tokens.token_hash': 'id',
+  'totp_credentials.user_id': 'id',
+  'recovery_codes.user_id': 'id',
+  'mfa_challenges.token_hash': 'id',
 };
 
 const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
@@ -32,6 +36,10 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   refresh_tokens_pkey: 'id',
   signing_keys_pkey: 'id',
   revocations_pkey: 'id',
+  account_tokens_pkey: 'id',
+  totp_credentials_pkey: 'id',
+  recovery_codes_pkey: 'id',
+  mfa_challenges_pkey: 'id',
 };
 
 const SQLITE_UNIQUE = /^UNIQUE constraint failed: ([\w.]+)/;

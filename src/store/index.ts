@@ -1,22 +1,33 @@
 // The store: one repository per table over one Kysely instance (SQLite or PostgreSQL).
 import { type Kysely, sql } from 'kysely';
+import { type AccountTokenRepository, createAccountTokenRepository } from './account-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit-log.ts';
 import type { Database } from './database.ts';
+import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
 import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
 import type { Schema } from './schema.ts';
 import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from './signing-keys.ts';
+import {
+  createRecoveryCodeRepository,
+  createTotpRepository,
+  type RecoveryCodeRepository,
+  type TotpRepository,
+} from './totp.ts';
 import { createUserRepository, type UserRepository } from './users.ts';
 
+export * from './account-tokens.ts';
 export * from './audit-log.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
+export * from './mfa-challenges.ts';
 export { migrateToLatest } from './migrate.ts';
 export * from './refresh-tokens.ts';
 export * from './revocations.ts';
 export * from './sessions.ts';
 export * from './signing-keys.ts';
+export * from './totp.ts';
 export * from './users.ts';
 
 export interface Store {
@@ -26,6 +37,10 @@ export interface Store {
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
   audit: AuditRepository;
+  accountTokens: AccountTokenRepository;
+  totp: TotpRepository;
+  recoveryCodes: RecoveryCodeRepository;
+  mfaChallenges: MfaChallengeRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -65,6 +80,10 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),
     audit: createAuditRepository(db),
+    accountTokens: createAccountTokenRepository(db),
+    totp: createTotpRepository(db),
+    recoveryCodes: createRecoveryCodeRepository(db),
+    mfaChallenges: createMfaChallengeRepository(db),
   };
 }
 

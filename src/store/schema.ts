@@ -75,6 +75,42 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface AccountTokensTable {
+  token_hash: string;
+  purpose: string;
+  user_id: string;
+  binding: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface TotpCredentialsTable {
+  user_id: string;
+  secret_sealed: string;
+  created_at: number;
+  confirmed_at: number | null;
+  last_step: number | null;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface MfaChallengesTable {
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  expires_at: number;
+  failures: number;
+  used_at: number | null;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -83,4 +119,8 @@ export interface Schema {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   revocations: RevocationsTable;
+  account_tokens: AccountTokensTable;
+  totp_credentials: TotpCredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

@@ -13,7 +13,7 @@ import {
   scopeGuard,
 } from '../../src/guard/index.ts';
 import { rotateSigningKey } from '../../src/tokens/keys.ts';
-import { claimsOf, headerOf, superuser, wait } from '../support/fixtures.ts';
+import { headerOf, superuser, wait } from '../support/fixtures.ts';
 import { type Client, client, login, registerAndLogin } from '../support/http.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/index.ts';
-import { buildApp } from '../../src/server/app.ts';
+import { type AppDeps, buildApp } from '../../src/server/app.ts';
 import { createTempPgDatabase, type TestDatabase } from './postgres.ts';
 
 export interface TestClock {
@@ -39,6 +39,8 @@ export interface StartOptions {
   db?: TestDatabase;
   env?: Record<string, string>;
   clock?: TestClock;
+  /** A logger for the app (default: none), e.g. `{ level: 'info', stream }` to read the logs. */
+  logger?: AppDeps['logger'];
   /** Reuse a database (and DATA_DIR) of an earlier server, e.g. to restart. */
   reuse?: { dataDir: string; databaseUrl: string };
 }
@@ -87,7 +89,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   }
   const clock = options.clock ?? testClock();
   const config = loadConfig({ env: testEnv(dataDir, databaseUrl, options.env), envFileDir: null });
-  const app = await buildApp(config, { clock, logger: false });
+  const app = await buildApp(config, { clock, logger: options.logger ?? false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const owned = !options.reuse;
   return {

@@ -2,6 +2,7 @@
 // HTTP only: parse, call the rules, shape the answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { changePassword, deleteAccount, register, updateProfile } from '../../auth/accounts.ts';
+import { sendVerificationLater } from '../../auth/email-verification.ts';
 import { normalizeLogin } from '../../auth/identity.ts';
 import { ADMIN_SCOPE, hasScope } from '../../auth/scopes.ts';
 import type { Services } from '../../auth/services.ts';
@@ -58,6 +59,8 @@ export function accountHandlers(s: Services): AccountHandlers {
       // Only these three fields are read: privileged fields in the body are never honoured.
       const { email, username, password } = request.body;
       const user = await register(s, { email, username, password });
+      // Where tokens need a verified address, the first link goes out without being asked for.
+      if (s.config.requireVerifiedEmail) sendVerificationLater(s, user);
       return reply
         .code(201)
         .header('location', `/users/${encodeURIComponent(user.username)}`)

@@ -4,9 +4,11 @@ import type { Services } from '../../auth/services.ts';
 import type { Guards } from '../authenticate.ts';
 import { errorResponses, ref } from '../schemas.ts';
 import { accountHandlers } from './account.ts';
+import { accountMailRoutes } from './account-mail.ts';
 import { adminHandlers } from './admin.ts';
 import { auditHandler, auditListSchema } from './audit.ts';
 import { oauthRoutes } from './oauth.ts';
+import { totpRoutes } from './totp.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
 const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
@@ -33,6 +35,9 @@ export async function routes(
 
   await app.register(oauthRoutes, opts);
   await app.register(wellKnownRoutes, opts);
+  // Password reset and email verification (/password/*, /verify*); TOTP (/users/me/totp*).
+  await app.register(accountMailRoutes, opts);
+  await app.register(totpRoutes, opts);
 
   app.post(
     '/register',

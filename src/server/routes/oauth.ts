@@ -1,6 +1,7 @@
 // The OAuth endpoints: /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662).
 // Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { completeSecondFactor, MFA_OTP_GRANT } from '../../auth/mfa.ts';
 import type { Services } from '../../auth/services.ts';
 import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
 import { OAuthError } from '../../errors/index.ts';
@@ -18,24 +19,28 @@ interface TokenBody {
   refresh_token?: string;
   client_id?: string;
   client_secret?: string;
+  mfa_token?: string;
+  otp?: string;
 }
 
 const text = { type: 'string', maxLength: 8192 } as const;
 
 const tokenSchema = {
-  summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+  summary: 'OAuth2 token endpoint (password, refresh_token and mfa-otp grants)',
   tags: ['oauth'],
   consumes: ['application/x-www-form-urlencoded', 'application/json'],
   body: {
     type: 'object',
     properties: {
-      grant_type: { ...text, description: 'password (default) or refresh_token' },
+      grant_type: { ...text, description: `password (default), refresh_token or ${MFA_OTP_GRANT}` },
       username: { ...text, description: 'username or email' },
       password: text,
       scope: text,
       refresh_token: text,
       client_id: text,
       client_secret: text,
+      mfa_token: { ...text, description: `with grant_type=${MFA_OTP_GRANT}` },
+      otp: { ...text, description: 'a TOTP code or a recovery code' },
     },
   },
   response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413, 429, 503], 'OAuthError') },
@@ -137,6 +142,14 @@ export async function oauthRoutes(
             password: required(body.password, 'password'),
             scope: body.scope,
           },
+          client,
+        );
+        return noStore(reply).send(result.tokens);
+      }
+      if (grant === MFA_OTP_GRANT) {
+        const result = await completeSecondFactor(
+          s,
+          { mfaToken: required(body.mfa_token, 'mfa_token'), otp: required(body.otp, 'otp') },
           client,
         );
         return noStore(reply).send(result.tokens);

@@ -1,5 +1,6 @@
 // Discovery and health: JWKS, RFC 8414 metadata, liveness and readiness.
 import type { FastifyInstance } from 'fastify';
+import { MFA_OTP_GRANT } from '../../auth/mfa.ts';
 import type { Services } from '../../auth/services.ts';
 
 const jwksSchema = {
@@ -65,7 +66,7 @@ export async function wellKnownRoutes(
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    grant_types_supported: ['password', 'refresh_token'],
+    grant_types_supported: ['password', 'refresh_token', MFA_OTP_GRANT],
     response_types_supported: [],
     scopes_supported: s.config.scopes,
     token_endpoint_auth_methods_supported: ['none'],

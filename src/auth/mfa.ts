@@ -1,0 +1,72 @@
+// Completing a login with a second factor: the OAuth grant urn:portcullis:grant-type:mfa-otp
+// (mfa_token + otp), and a one-step form (username, password and otp) for the cookie login page.
+import { AppError } from '../errors/index.ts';
+import { requireVerifiedEmail } from './email-verification.ts';
+import {
+  badMfaToken,
+  findChallenge,
+  hasSecondFactor,
+  requireSecondFactor,
+} from './mfa-challenges.ts';
+import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
+import { type AttemptContext, verifySecondFactor } from './second-factor.ts';
+import type { Services } from './services.ts';
+import { authenticate, type ClientInfo, type LoginResult, startSession } from './sessions.ts';
+
+export const MFA_OTP_GRANT = 'urn:portcullis:grant-type:mfa-otp';
+
+function attempt(client: ClientInfo): AttemptContext {
+  return { ip: client.ip, userAgent: client.userAgent };
+}
+
+/** Exchanges an mfa_token and a code for a session. Every misuse is 400 invalid_grant. */
+export async function completeSecondFactor(
+  s: Services,
+  input: { mfaToken: string; otp: string },
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const challenge = await findChallenge(s, input.mfaToken);
+  const user = await s.store.users.findById(challenge.userId);
+  if (!user?.isActive) throw badMfaToken();
+  try {
+    await verifySecondFactor(s, user, input.otp, attempt(client));
+  } catch (error) {
+    // A lockout (429) or an outage passes through; only a wrong code is the grant's failure.
+    if (!(error instanceof AppError) || error.code !== 'invalid_otp') throw error;
+    // Each wrong code uses up one of the token's tries; at the limit the password step starts over.
+    await s.store.mfaChallenges.recordFailure(challenge.hash);
+    throw new AppError(400, 'invalid_grant', error.message);
+  }
+  // The conditional update makes the token single use even for two requests at the same moment.
+  if (!(await s.store.mfaChallenges.consume(challenge.hash, s.clock()))) throw badMfaToken();
+  requireVerifiedEmail(s, user);
+  // The rights may have shrunk during the five minutes: grant only what the user still holds.
+  const scope = grantScope(parseScope(challenge.scope), effectiveScopes(user, s.config.scopes));
+  return startSession(s, user, scope, { ...client, clientId: challenge.clientId });
+}
+
+/**
+ * One-step login for forms that ask for the code with the password (the cookie /login): without
+ * `otp` it behaves as the password grant (400 mfa_required with an mfa_token when 2FA is on); with
+ * it, the code is checked right away.
+ */
+export async function loginWithSecondFactor(
+  s: Services,
+  input: {
+    username: string;
+    password: string;
+    scope?: string | undefined;
+    otp?: string | undefined;
+  },
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const user = await authenticate(s, input.username, input.password, client);
+  const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
+  if (input.otp === undefined || input.otp === '' || !(await hasSecondFactor(s, user.id))) {
+    await requireSecondFactor(s, user, scope, client);
+  } else {
+    await verifySecondFactor(s, user, input.otp, attempt(client));
+  }
+  requireVerifiedEmail(s, user);
+  return startSession(s, user, scope, client);
+}

@@ -1,0 +1,76 @@
+// Password reset: a mailed single-use link (SPEC §4). The request answers the same whether or not
+// the account exists; the lookup and the mail happen after the answer has gone out.
+
+import type { MailMessage } from '../mail/templates.ts';
+import { accountLink, passwordChangedMail, passwordResetMail } from '../mail/templates.ts';
+import type { User } from '../store/index.ts';
+import {
+  ACCOUNT_TOKEN_TTL_MS,
+  decoyAccountToken,
+  findLiveToken,
+  issueAccountToken,
+  redeemAccountToken,
+} from './account-tokens.ts';
+import { enforcePasswordPolicy } from './accounts.ts';
+import { recordAudit } from './audit.ts';
+import { parseEmail } from './identity.ts';
+import type { Services } from './services.ts';
+import { endOtherSessions } from './sessions.ts';
+
+// Bound to the password and the address: a password changed by other means, or a new address,
+// voids every reset link sent before.
+const resetBinding = (user: User): string => `${user.passwordHash}\n${user.email}`;
+
+/**
+ * Schedules the reset mail for `email` and returns at once, whether or not an account uses it: the
+ * caller's answer and its timing are the same either way (no enumeration).
+ */
+export function requestPasswordReset(s: Services, email: string): void {
+  s.mailer.later(() => composeResetMail(s, email));
+}
+
+async function composeResetMail(s: Services, email: string): Promise<MailMessage | undefined> {
+  const parsed = parseEmail(email);
+  const user = parsed.ok ? await s.store.users.findByEmailNorm(parsed.normalized) : undefined;
+  // A disabled account cannot be reopened by mail. Unknown or not, the same work is done.
+  if (!user?.isActive) {
+    resetMail(s, email, 'unknown', await decoyAccountToken(s, 'password_reset'));
+    return undefined;
+  }
+  const issued = await issueAccountToken(s, user, 'password_reset', resetBinding(user));
+  if (!('token' in issued)) return undefined;
+  // The stored address, never the one typed: look-alike addresses cannot receive the link.
+  return resetMail(s, user.email, user.username, issued.token);
+}
+
+function resetMail(s: Services, to: string, username: string, token: string): MailMessage {
+  return passwordResetMail({
+    to,
+    username,
+    link: accountLink(s.config.publicUrl, 'reset', token),
+    minutes: ACCOUNT_TOKEN_TTL_MS.password_reset / 60_000,
+  });
+}
+
+/** Sets the new password with a reset token, then ends every session of the user. */
+export async function resetPassword(
+  s: Services,
+  token: string,
+  newPassword: string,
+): Promise<void> {
+  const live = await findLiveToken(s, 'password_reset', token, resetBinding);
+  const { user } = live;
+  // The policy is checked before the token is spent, so a refused password can be retried.
+  enforcePasswordPolicy(s, newPassword, user, 'new_password');
+  const passwordHash = await s.hasher.hash(newPassword);
+  await s.store.transaction(async (tx) => {
+    const now = s.clock();
+    await redeemAccountToken(tx, live, now);
+    // The link reached the stored address, which proves the address as a verification link would.
+    await tx.users.update(user.id, { passwordHash, isVerified: true }, now);
+    await recordAudit(tx, { type: 'password.reset', actorId: user.id, subjectId: user.id });
+  });
+  // Whoever knew the old password may hold sessions: end all of them, live access tokens included.
+  await endOtherSessions(s, user.id);
+  s.mailer.later(async () => passwordChangedMail({ to: user.email, username: user.username }));
+}

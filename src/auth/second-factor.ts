@@ -1,0 +1,105 @@
+// Checking a second factor (a TOTP code or a recovery code) for a user who has one. Every failure,
+// wherever it happens, goes through `secondFactorFailed`, which counts it toward the lockout.
+import { AppError } from '../errors/index.ts';
+import type { User } from '../store/index.ts';
+import { recordAudit } from './audit.ts';
+import {
+  accountLockoutKeys,
+  checkLockout,
+  recordFailure,
+  resetLockout,
+  withAttemptSlot,
+} from './lockout.ts';
+import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.ts';
+import type { Services } from './services.ts';
+import { matchTotp, openTotpSecret } from './totp.ts';
+
+export interface AttemptContext {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/**
+ * Called once for every wrong, replayed or malformed second factor of a known user: it counts
+ * toward the same lockout as passwords (SPEC §5), under both of the account's names — whoever
+ * gets here knows the password already, so naming the account reveals nothing.
+ */
+export async function secondFactorFailed(
+  s: Services,
+  user: User,
+  context: AttemptContext = {},
+): Promise<void> {
+  await recordFailure(s, accountLockoutKeys(user), {
+    userId: user.id,
+    ip: context.ip ?? null,
+    userAgent: context.userAgent ?? null,
+  });
+  await recordAudit(s.store, {
+    type: 'login.failure',
+    actorId: null,
+    subjectId: user.id,
+    ip: context.ip ?? null,
+    userAgent: context.userAgent ?? null,
+    details: { factor: 'second' },
+  });
+}
+
+export const badCode = (): AppError =>
+  new AppError(400, 'invalid_otp', 'The code is incorrect, expired or already used.');
+
+export type FactorUsed = 'totp' | 'recovery_code';
+
+/**
+ * Accepts `code` once: a TOTP code of the current or an adjacent step newer than the last one
+ * used, or an unused recovery code. Anything else is counted as a failure and throws 400 invalid_otp;
+ * while the account's lockout delay runs, 429 too_many_attempts without looking at the code.
+ */
+export async function verifySecondFactor(
+  s: Services,
+  user: User,
+  code: string,
+  context: AttemptContext = {},
+): Promise<FactorUsed> {
+  const keys = accountLockoutKeys(user);
+  // One check at a time per account, none while a lockout delay runs (429 too_many_attempts):
+  // parallel guesses cannot all be tried before the first failure counts.
+  return withAttemptSlot(s, keys[0] as string, async () => {
+    await checkLockout(s, keys);
+    const used = await tryFactor(s, user, code.trim());
+    if (used === undefined) {
+      await secondFactorFailed(s, user, context);
+      throw badCode();
+    }
+    await resetLockout(s, keys);
+    return used;
+  });
+}
+
+async function tryFactor(s: Services, user: User, code: string): Promise<FactorUsed | undefined> {
+  const credential = await s.store.totp.find(user.id);
+  // A pending enrolment is no factor yet: its codes are checked only by the confirmation.
+  if (!credential || credential.confirmedAt === null) return undefined;
+  const now = s.clock();
+  if (/^\d+$/.test(code)) {
+    const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+    const step = matchTotp(secret, code, now);
+    // The conditional update accepts each step once and never one older than the last (replay).
+    if (step === undefined || !(await s.store.totp.useStep(user.id, step))) return undefined;
+    return 'totp';
+  }
+  const normalized = normalizeRecoveryCode(code);
+  if (normalized === undefined) return undefined;
+  const hash = hashRecoveryCode(s.config.secretKey, normalized);
+  const spent = await s.store.transaction(async (tx) => {
+    if (!(await tx.recoveryCodes.consume(user.id, hash, now))) return false;
+    const remaining = await tx.recoveryCodes.countUnused(user.id);
+    await recordAudit(tx, {
+      type: 'totp.recovery_used',
+      actorId: user.id,
+      subjectId: user.id,
+      details: { remaining },
+    });
+    return true;
+  });
+  return spent ? 'recovery_code' : undefined;
+}

@@ -1,0 +1,137 @@
+// Turning TOTP on and off for the signed-in user: enrolment, confirmation (which hands out the
+// recovery codes, once), status and removal.
+import { AppError } from '../errors/index.ts';
+import { ConflictError, type User } from '../store/index.ts';
+import { requirePassword } from './accounts.ts';
+import { recordAudit } from './audit.ts';
+import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
+import { type AttemptContext, badCode, verifySecondFactor } from './second-factor.ts';
+import type { Services } from './services.ts';
+import { endOtherSessions } from './sessions.ts';
+import {
+  matchTotp,
+  newTotpSecret,
+  openTotpSecret,
+  otpauthUri,
+  qrSvg,
+  sealTotpSecret,
+} from './totp.ts';
+
+export interface Enrolment {
+  secret: string;
+  otpauth_uri: string;
+  qr_svg: string;
+}
+
+export interface TotpStatus {
+  enabled: boolean;
+  pending: boolean;
+  recovery_codes_left: number;
+}
+
+const alreadyOn = (): AppError =>
+  new AppError(
+    409,
+    'totp_already_enabled',
+    'Two-factor authentication is already on; disable it first.',
+  );
+
+/** A new pending secret (replacing a pending one); it becomes a factor only once confirmed. */
+export async function startTotpEnrolment(s: Services, user: User): Promise<Enrolment> {
+  const current = await s.store.totp.find(user.id);
+  if (current?.confirmedAt != null) throw alreadyOn();
+  const secret = newTotpSecret();
+  try {
+    await s.store.transaction((tx) =>
+      tx.totp.savePending(user.id, sealTotpSecret(s.config.secretKey, user.id, secret), s.clock()),
+    );
+  } catch (error) {
+    // Confirmed by a concurrent request in between: the unique user_id refuses the pending row.
+    if (error instanceof ConflictError) throw alreadyOn();
+    throw error;
+  }
+  const uri = otpauthUri(s.config.totpIssuer, user.username, secret);
+  return { secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) };
+}
+
+/** Confirms the pending secret with a code from the app; returns the ten recovery codes, once. */
+export async function confirmTotp(
+  s: Services,
+  user: User,
+  code: string,
+  currentSessionId: string,
+): Promise<string[]> {
+  const credential = await s.store.totp.find(user.id);
+  if (!credential || credential.confirmedAt !== null) {
+    throw new AppError(
+      409,
+      credential ? 'totp_already_enabled' : 'totp_not_pending',
+      credential
+        ? 'Two-factor authentication is already on.'
+        : 'No enrolment is pending: start one with POST /users/me/totp.',
+    );
+  }
+  const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+  const now = s.clock();
+  const step = matchTotp(secret, code.trim(), now);
+  if (step === undefined) throw badCode();
+  const codes = newRecoveryCodes();
+  const hashes = codes.map((c) => hashRecoveryCode(s.config.secretKey, c.replaceAll('-', '')));
+  await s.store.transaction(async (tx) => {
+    // The confirming code is spent too: it cannot be replayed at the next login.
+    if (!(await tx.totp.useStep(user.id, step))) throw badCode();
+    if (!(await tx.totp.confirm(user.id, now))) throw alreadyOn();
+    await tx.recoveryCodes.replace(user.id, hashes, now);
+    await recordAudit(tx, { type: 'totp.enable', actorId: user.id, subjectId: user.id });
+  });
+  // A factor was added: sessions opened without it end (ASVS 7.4.3); this one stays.
+  await endOtherSessions(s, user.id, currentSessionId);
+  return codes;
+}
+
+export async function totpStatus(s: Services, userId: string): Promise<TotpStatus> {
+  const credential = await s.store.totp.find(userId);
+  const enabled = credential !== undefined && credential.confirmedAt !== null;
+  return {
+    enabled,
+    pending: credential !== undefined && !enabled,
+    recovery_codes_left: enabled ? await s.store.recoveryCodes.countUnused(userId) : 0,
+  };
+}
+
+/** Turns TOTP off (or drops a pending enrolment) after proof: the password, or a current code. */
+export async function disableTotp(
+  s: Services,
+  user: User,
+  proof: { password?: string | undefined; code?: string | undefined },
+  currentSessionId: string,
+  context: AttemptContext = {},
+): Promise<void> {
+  const credential = await s.store.totp.find(user.id);
+  if (!credential) {
+    throw new AppError(409, 'totp_not_enabled', 'Two-factor authentication is not on.');
+  }
+  if (proof.password === undefined && proof.code === undefined) {
+    throw new AppError(422, 'validation_failed', 'Send the password or a code.', {
+      errors: [{ field: 'body', message: 'password or code is required' }],
+    });
+  }
+  // Like every password check for a sensitive change, a wrong one counts toward the lockout.
+  if (proof.password !== undefined) await requirePassword(s, user, proof.password, 'password');
+  const enabled = credential.confirmedAt !== null;
+  if (proof.code !== undefined) {
+    if (enabled) await verifySecondFactor(s, user, proof.code, context);
+    else {
+      const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+      if (matchTotp(secret, proof.code.trim(), s.clock()) === undefined) throw badCode();
+    }
+  }
+  await s.store.transaction(async (tx) => {
+    await tx.totp.delete(user.id);
+    await tx.recoveryCodes.deleteAll(user.id);
+    if (enabled)
+      await recordAudit(tx, { type: 'totp.disable', actorId: user.id, subjectId: user.id });
+  });
+  // A factor was removed: other sessions end (ASVS 7.4.3), whoever removed it keeps this one.
+  if (enabled) await endOtherSessions(s, user.id, currentSessionId);
+}
