@@ -2,7 +2,8 @@
 import { checkPassword, describeProblem } from '../crypto/password-policy.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AppError, type FieldError, notFound, ValidationError } from '../errors/index.ts';
-import { ConflictError, type User, type UserPatch } from '../store/index.ts';
+import { ConflictError, type Revocation, type User, type UserPatch } from '../store/index.ts';
+import { recordAudit } from './audit.ts';
 import { parseEmail, parseUsername } from './identity.ts';
 import {
   accountLockoutKeys,
@@ -13,7 +14,7 @@ import {
 } from './lockout.ts';
 import { ADMIN_SCOPE } from './scopes.ts';
 import type { Services } from './services.ts';
-import { endOtherSessions } from './sessions.ts';
+import { endSessionsIn } from './sessions.ts';
 
 export interface NewAccount {
   email: string;
@@ -24,6 +25,8 @@ export interface NewAccount {
   isVerified?: boolean;
   /** An existing hash (imports): kept as is, so the policy cannot be checked. */
   passwordHash?: string;
+  /** Who creates the account, for the audit log: the new user itself unless given (null: the CLI). */
+  actorId?: string | null;
 }
 
 function identityFields(input: {
@@ -96,23 +99,53 @@ export async function register(s: Services, input: NewAccount): Promise<User> {
   }
   const passwordHash = input.passwordHash ?? (await s.hasher.hash(input.password));
   const now = s.clock();
+  const id = uuidv7(now);
   try {
-    return await s.store.users.create({
-      id: uuidv7(now),
-      email: identity.email as string,
-      emailNorm: identity.emailNorm as string,
-      username: identity.username as string,
-      usernameNorm: identity.usernameNorm as string,
-      passwordHash,
-      isActive: true,
-      isSuperuser: input.isSuperuser === true,
-      isVerified: input.isVerified === true,
-      scopes: [...s.config.defaultScopes],
-      createdAt: now,
+    return await s.store.transaction(async (tx) => {
+      const user = await tx.users.create({
+        id,
+        email: identity.email as string,
+        emailNorm: identity.emailNorm as string,
+        username: identity.username as string,
+        usernameNorm: identity.usernameNorm as string,
+        passwordHash,
+        isActive: true,
+        isSuperuser: input.isSuperuser === true,
+        isVerified: input.isVerified === true,
+        scopes: [...s.config.defaultScopes],
+        createdAt: now,
+      });
+      await recordAudit(tx, {
+        type: 'user.register',
+        actorId: input.actorId === undefined ? id : input.actorId,
+        subjectId: id,
+        at: now,
+        details: {
+          username: user.username,
+          email: user.email,
+          is_superuser: user.isSuperuser,
+          imported_hash: input.passwordHash !== undefined,
+        },
+      });
+      return user;
     });
   } catch (error) {
     conflict(error);
   }
+}
+
+/** The fields a patch changed, old and new value, for the audit log. */
+function changes(
+  before: User,
+  after: User,
+  fields: ReadonlyArray<keyof User>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const [from, to] = [before[field], after[field]];
+    if (JSON.stringify(from) !== JSON.stringify(to)) out[field] = { from, to };
+  }
+  return out;
 }
 
 async function requireUser(s: Services, id: string): Promise<User> {
@@ -156,11 +189,54 @@ export async function updateProfile(
   if (patch.emailNorm !== undefined && (!current.ok || current.normalized !== patch.emailNorm)) {
     patch.isVerified = false;
   }
+  const now = s.clock();
+  let updated: User | undefined;
   try {
-    return (await s.store.users.update(userId, patch, s.clock())) ?? (await requireUser(s, userId));
+    updated = await s.store.transaction(async (tx) => {
+      const row = await tx.users.update(userId, patch, now);
+      if (!row) return undefined;
+      await recordAudit(tx, {
+        type: 'user.update',
+        actorId: userId,
+        subjectId: userId,
+        at: now,
+        details: { changes: changes(user, row, ['email', 'username', 'isVerified']) },
+      });
+      return row;
+    });
   } catch (error) {
     conflict(error);
   }
+  return updated ?? (await requireUser(s, userId));
+}
+
+/**
+ * Stores a new password hash and ends the user's sessions (all but `keepSessionId`), with the audit
+ * entry, in one transaction.
+ */
+async function replacePassword(
+  s: Services,
+  userId: string,
+  passwordHash: string,
+  keepSessionId: string | undefined,
+  actorId: string | null,
+): Promise<void> {
+  const now = s.clock();
+  const entries = await s.store.transaction(async (tx) => {
+    await tx.users.update(userId, { passwordHash }, now);
+    const active = await tx.sessions.listActive(userId, now);
+    const ended = active.filter((x) => x.id !== keepSessionId).map((x) => x.id);
+    const made = await endSessionsIn(s, tx, ended, now);
+    await recordAudit(tx, {
+      type: 'password.change',
+      actorId,
+      subjectId: userId,
+      at: now,
+      details: { sessions_ended: ended },
+    });
+    return made;
+  });
+  s.revocations.apply(entries);
 }
 
 export async function changePassword(
@@ -172,34 +248,44 @@ export async function changePassword(
   const user = await requireUser(s, userId);
   await requirePassword(s, user, input.current_password, 'current_password');
   enforcePasswordPolicy(s, input.new_password, user, 'new_password');
-  await s.store.users.update(
-    userId,
-    { passwordHash: await s.hasher.hash(input.new_password) },
-    s.clock(),
-  );
+  const hash = await s.hasher.hash(input.new_password);
   // Whoever else holds a session may be the reason for the change: end them all but this one.
-  await endOtherSessions(s, userId, currentSessionId);
+  await replacePassword(s, userId, hash, currentSessionId, userId);
 }
 
 export async function setPassword(s: Services, userId: string, password: string): Promise<void> {
   const user = await requireUser(s, userId);
   enforcePasswordPolicy(s, password, user, 'password');
-  await s.store.users.update(userId, { passwordHash: await s.hasher.hash(password) }, s.clock());
-  await endOtherSessions(s, userId);
+  // The operator's command (CLI): no acting user.
+  await replacePassword(s, userId, await s.hasher.hash(password), undefined, null);
 }
 
 export async function deleteAccount(s: Services, userId: string, password: string): Promise<void> {
   const user = await requireUser(s, userId);
   await requirePassword(s, user, password, 'password');
-  await deleteUser(s, userId);
+  await deleteUser(s, userId, userId);
 }
 
-export async function deleteUser(s: Services, userId: string): Promise<void> {
+/** Deletes a user; `actorId` other than the user is an administrator (or null: the operator). */
+export async function deleteUser(
+  s: Services,
+  userId: string,
+  actorId: string | null = null,
+): Promise<void> {
   const entry = s.revocations.userEntry(userId);
+  const now = s.clock();
   const deleted = await s.store.transaction(async (tx) => {
-    const gone = await tx.users.delete(userId);
-    if (gone) await tx.revocations.insert(entry);
-    return gone;
+    const user = await tx.users.findById(userId);
+    if (!user || !(await tx.users.delete(userId))) return false;
+    await tx.revocations.insert(entry);
+    await recordAudit(tx, {
+      type: actorId === userId ? 'user.delete' : 'admin.user_delete',
+      actorId,
+      subjectId: userId,
+      at: now,
+      details: { username: user.username, email: user.email },
+    });
+    return true;
   });
   if (!deleted) throw notFound('User');
   s.revocations.apply([entry]);
@@ -212,7 +298,12 @@ export interface AdminPatch {
   scopes?: string[] | undefined;
 }
 
-export async function adminUpdate(s: Services, userId: string, input: AdminPatch): Promise<User> {
+export async function adminUpdate(
+  s: Services,
+  userId: string,
+  input: AdminPatch,
+  actorId: string | null = null,
+): Promise<User> {
   const user = await requireUser(s, userId);
   if (input.scopes) {
     const unknown = input.scopes.filter((x) => !s.config.scopes.includes(x) || x === ADMIN_SCOPE);
@@ -238,13 +329,36 @@ export async function adminUpdate(s: Services, userId: string, input: AdminPatch
     (patch.scopes !== undefined && user.scopes.some((x) => !patch.scopes?.includes(x)));
   // Losing a right must bite on tokens already issued: void them via the user's "valid after".
   const entry = lost ? s.revocations.userEntry(userId) : undefined;
+  const now = s.clock();
+  const applied: Revocation[] = [];
   const updated = await s.store.transaction(async (tx) => {
-    const row = await tx.users.update(userId, patch, s.clock());
-    if (entry) await tx.revocations.insert(entry);
+    const row = await tx.users.update(userId, patch, now);
+    if (!row) return undefined;
+    if (entry) {
+      await tx.revocations.insert(entry);
+      applied.push(entry);
+    }
+    if (patch.isActive === false) {
+      const active = await tx.sessions.listActive(userId, now);
+      applied.push(
+        ...(await endSessionsIn(
+          s,
+          tx,
+          active.map((x) => x.id),
+          now,
+        )),
+      );
+    }
+    await recordAudit(tx, {
+      type: 'admin.user_update',
+      actorId,
+      subjectId: userId,
+      at: now,
+      details: { changes: changes(user, row, ['isActive', 'isSuperuser', 'isVerified', 'scopes']) },
+    });
     return row;
   });
   if (!updated) throw notFound('User');
-  if (entry) s.revocations.apply([entry]);
-  if (patch.isActive === false) await endOtherSessions(s, userId);
+  s.revocations.apply(applied);
   return updated;
 }

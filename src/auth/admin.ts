@@ -1,6 +1,5 @@
 // Administrators' actions on other users' sessions.
 import { notFound } from '../errors/index.ts';
-import { recordAudit } from './audit.ts';
 import type { Services } from './services.ts';
 import { endOtherSessions } from './sessions.ts';
 
@@ -12,11 +11,11 @@ export async function endAllSessionsOf(
 ): Promise<void> {
   const user = await s.store.users.findById(userId);
   if (!user) throw notFound('User');
-  await endOtherSessions(s, userId);
-  await recordAudit(s.store, {
+  // Audited in the transaction that ends them (session.end, by the administrator).
+  await endOtherSessions(s, userId, undefined, {
     type: 'session.end',
     actorId,
     subjectId: userId,
-    details: { scope: 'all', by: 'admin' },
+    details: { reason: 'admin' },
   });
 }

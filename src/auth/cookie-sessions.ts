@@ -13,8 +13,15 @@ export async function sessionOfRefreshToken(
   return row?.sessionId;
 }
 
-/** Ends the session of a refresh token, if it has one; unknown tokens are ignored. */
-export async function endSessionOfRefreshToken(s: Services, token: string): Promise<void> {
-  const sessionId = await sessionOfRefreshToken(s, token);
-  if (sessionId !== undefined) await endSessions(s, [sessionId]);
+/** Ends the session a browser's old refresh cookie belonged to; unknown tokens are ignored. */
+export async function endReplacedSession(s: Services, token: string): Promise<void> {
+  if (!s.refreshTokens.looksValid(token)) return;
+  const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+  if (!row) return;
+  await endSessions(s, [row.sessionId], {
+    type: 'session.end',
+    actorId: null,
+    subjectId: row.userId,
+    details: { reason: 'replaced_by_login' },
+  });
 }

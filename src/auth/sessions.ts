@@ -1,10 +1,11 @@
 // Sessions: password login, refresh-token rotation with reuse detection, logout and revocation.
 import { uuidv7 } from '../crypto/random.ts';
 import { AppError } from '../errors/index.ts';
-import type { Store, User } from '../store/index.ts';
+import type { Revocation, Store, User } from '../store/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
+import { type AuditEvent, recordAudit } from './audit.ts';
 import { requireVerifiedEmail } from './email-verification.ts';
-import { normalizeLogin } from './identity.ts';
+import { normalizeLogin, parseEmail, parseUsername } from './identity.ts';
 import {
   type AttemptContext,
   lockoutKey,
@@ -48,6 +49,33 @@ export async function findUserByLogin(store: Store, login: string): Promise<User
     : store.users.findByUsernameNorm(normalized);
 }
 
+/** The name a failed login tried, for the audit log: only if it is a valid name (a password typed
+ * into the username field must not be kept). */
+function attemptedLogin(login: string): Record<string, unknown> {
+  const valid = login.length <= 320 && (parseUsername(login).ok || parseEmail(login).ok);
+  return valid ? { login: normalizeLogin(login).normalized } : { login_malformed: true };
+}
+
+async function loginFailed(
+  s: Services,
+  login: string,
+  reason: 'unknown_user' | 'bad_password' | 'inactive',
+  user: User | undefined,
+): Promise<AppError> {
+  // Recorded for unknown users too, so both failures cost the same database work.
+  await recordAudit(s.store, {
+    type: 'login.failure',
+    actorId: null,
+    subjectId: user?.id ?? null,
+    at: s.clock(),
+    details: { reason, ...attemptedLogin(login) },
+  });
+  return reason === 'inactive'
+    ? // Told only to someone who knows the password, so it leaks nothing an attacker could use.
+      new AppError(400, 'invalid_grant', 'This account is disabled.')
+    : badCredentials();
+}
+
 /**
  * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
  * lockout (SPEC §5): refused with 429 while the account's delay runs, even with the right password.
@@ -75,15 +103,14 @@ async function verifyLogin(
   if (!user) {
     await s.hasher.verifyDummy(password);
     await recordFailure(s, key, context);
-    throw badCredentials();
+    throw await loginFailed(s, login, 'unknown_user', undefined);
   }
   if (!(await s.hasher.verify(user.passwordHash, password))) {
     await recordFailure(s, key, { ...context, userId: user.id });
-    throw badCredentials();
+    throw await loginFailed(s, login, 'bad_password', user);
   }
   await resetLockout(s, key);
-  // Told only to someone who knows the password, so it leaks nothing an attacker could use.
-  if (!user.isActive) throw new AppError(400, 'invalid_grant', 'This account is disabled.');
+  if (!user.isActive) throw await loginFailed(s, login, 'inactive', user);
   if (s.hasher.needsRehash(user.passwordHash)) {
     // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
     const upgraded = await s.hasher.hash(password);
@@ -134,6 +161,15 @@ export async function startSession(
       userId: user.id,
       createdAt: now,
       expiresAt,
+    });
+    await recordAudit(tx, {
+      type: 'login.success',
+      actorId: user.id,
+      subjectId: user.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      at: now,
+      details: { session_id: sessionId, client_id: client.clientId, scope },
     });
   });
   const tokens = await pairFor(s, user, sessionId, client.clientId, scope, refreshToken);
@@ -207,7 +243,12 @@ export async function refresh(
     const usedAt = used?.usedAt ?? now;
     // Two tabs refreshing at once get the same successor; later reuse means the token leaked.
     if (now - usedAt > s.config.refreshReuseGraceSeconds * 1000) {
-      await endSessions(s, [session.id]);
+      await endSessions(s, [session.id], {
+        type: 'refresh.reuse',
+        actorId: null,
+        subjectId: user.id,
+        details: { grace_seconds: s.config.refreshReuseGraceSeconds },
+      });
       throw badRefresh('The refresh token was already used; the session has been ended.');
     }
   }
@@ -215,14 +256,41 @@ export async function refresh(
   return { user, tokens, sessionId: session.id };
 }
 
+/** What the audit log says about ended sessions; the session ids are added to its details. */
+export type SessionEndEvent = Omit<AuditEvent, 'at'>;
+
+/**
+ * Ends sessions inside the caller's transaction; returns the revocations to apply (with
+ * s.revocations.apply) once it has committed.
+ */
+export async function endSessionsIn(
+  s: Services,
+  tx: Store,
+  sessionIds: readonly string[],
+  now: number,
+): Promise<Revocation[]> {
+  const entries = s.revocations.sessionEntries(sessionIds);
+  for (const id of sessionIds) await tx.sessions.revoke(id, now);
+  for (const entry of entries) await tx.revocations.insert(entry);
+  return entries;
+}
+
 /** Ends sessions: their refresh tokens stop working and their access tokens are denied at once. */
-export async function endSessions(s: Services, sessionIds: readonly string[]): Promise<void> {
+export async function endSessions(
+  s: Services,
+  sessionIds: readonly string[],
+  event: SessionEndEvent = { type: 'session.end', actorId: null },
+): Promise<void> {
   if (sessionIds.length === 0) return;
   const now = s.clock();
-  const entries = s.revocations.sessionEntries(sessionIds);
-  await s.store.transaction(async (tx) => {
-    for (const id of sessionIds) await tx.sessions.revoke(id, now);
-    for (const entry of entries) await tx.revocations.insert(entry);
+  const entries = await s.store.transaction(async (tx) => {
+    const made = await endSessionsIn(s, tx, sessionIds, now);
+    await recordAudit(tx, {
+      ...event,
+      at: now,
+      details: { ...event.details, session_ids: [...sessionIds] },
+    });
+    return made;
   });
   s.revocations.apply(entries);
 }
@@ -231,11 +299,13 @@ export async function endOtherSessions(
   s: Services,
   userId: string,
   keepSessionId?: string,
+  event: SessionEndEvent = { type: 'session.end', actorId: null, details: { reason: 'others' } },
 ): Promise<void> {
   const active = await s.store.sessions.listActive(userId, s.clock());
   await endSessions(
     s,
     active.filter((x) => x.id !== keepSessionId).map((x) => x.id),
+    { subjectId: userId, ...event },
   );
 }
 
@@ -243,7 +313,7 @@ export async function endOtherSessions(
 export async function revokeToken(s: Services, token: string): Promise<void> {
   if (s.refreshTokens.looksValid(token)) {
     const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
-    if (row) await endSessions(s, [row.sessionId]);
+    if (row) await endSessions(s, [row.sessionId], revoked(row.userId));
     return;
   }
   let claims: AccessClaims;
@@ -252,5 +322,10 @@ export async function revokeToken(s: Services, token: string): Promise<void> {
   } catch {
     return;
   }
-  await endSessions(s, [claims.sid]);
+  await endSessions(s, [claims.sid], revoked(claims.sub));
+}
+
+function revoked(userId: string): SessionEndEvent {
+  // Whoever holds a token may revoke it (RFC 7009): the holder acts for the token's user.
+  return { type: 'session.end', actorId: userId, subjectId: userId, details: { reason: 'revoke' } };
 }

@@ -10,8 +10,11 @@ Commands:
                                            create a user (password from stdin when omitted)
   user set-password USERNAME [--password P]
                                            set a user's password and end their other sessions
+  user import FILE                         import users from a JSON or CSV export, password hashes kept
+                                           (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
   keys rotate                              add a new signing key; old ones verify until their tokens expire
   keys list                                list signing keys
+  audit verify                             check the audit log's hash chain; exit 1 naming the first bad entry
 
 Configuration comes from the environment and .env (see README).`;
 
@@ -22,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.ts')).migrate,
   user: async () => (await import('./user.ts')).user,
   keys: async () => (await import('./keys.ts')).keys,
+  audit: async () => (await import('./audit.ts')).audit,
 };
 
 export async function main(argv: string[]): Promise<number> {

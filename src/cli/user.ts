@@ -66,8 +66,9 @@ export async function user(args: string[]): Promise<number> {
       return 0;
     });
   }
+  if (action === 'import') return (await import('./user-import.ts')).userImport(rest);
   console.error(
-    'usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]',
+    'usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]\n       portcullis user import FILE',
   );
   return 2;
 }

@@ -1,4 +1,5 @@
-// Password hashing: argon2id for every new hash; argon2 and bcrypt hashes of other systems verify.
+// Password hashing: argon2id for every new hash; argon2, bcrypt, scrypt and PBKDF2 hashes of other
+// systems verify (and need a rehash).
 //
 // Passwords are hashed and verified as the UTF-8 of the string received, with no trimming, case
 // change or Unicode normalisation (ASVS 6.2.8): imported bcrypt and argon2 hashes were made from
@@ -6,6 +7,7 @@
 import type { Algorithm } from '@node-rs/argon2';
 import * as argon2 from '@node-rs/argon2';
 import * as bcrypt from '@node-rs/bcrypt';
+import { parseLegacyHash, verifyLegacy } from './legacy-hashes.ts';
 import { randomToken } from './random.ts';
 
 export interface HashParams {
@@ -76,6 +78,29 @@ async function verifyBcrypt(hash: string, password: string): Promise<boolean> {
   return matches && !refused;
 }
 
+export type HashFormat = 'argon2' | 'bcrypt' | 'scrypt' | 'pbkdf2';
+
+/** The format of a stored hash this server can verify, or undefined (imports refuse the row). */
+export function hashFormat(stored: string): HashFormat | undefined {
+  if (ARGON2_PREFIX.test(stored)) {
+    try {
+      const found = argon2.parseOptions(stored);
+      const ok =
+        found.memoryCost <= STORED_LIMITS.memoryCost &&
+        found.timeCost <= STORED_LIMITS.timeCost &&
+        found.parallelism <= STORED_LIMITS.parallelism;
+      return ok ? 'argon2' : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (isBcrypt(stored)) {
+    const cost = Number(stored.slice(4, 6));
+    return cost >= 4 && cost <= STORED_LIMITS.bcryptCost ? 'bcrypt' : undefined;
+  }
+  return parseLegacyHash(stored)?.kind;
+}
+
 export function createPasswordHasher(params: HashParams): PasswordHasher {
   checkParams(params);
   const options = { ...params, algorithm: ARGON2ID, outputLen: OUTPUT_BYTES };
@@ -105,7 +130,8 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     try {
       if (ARGON2_PREFIX.test(stored)) return await verifyArgon2(stored, password);
       if (isBcrypt(stored)) return await verifyBcrypt(stored, password);
-      return false;
+      const legacy = parseLegacyHash(stored);
+      return legacy ? await verifyLegacy(legacy, password) : false;
     } catch {
       // A malformed stored hash is a failed login, never a crash.
       return false;

@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { runWithRequestContext } from '../auth/audit.ts';
 import { createServices, type Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
@@ -19,6 +20,7 @@ import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { sharedSchemas } from './schemas.ts';
+import { securityPlugin } from './security-headers.ts';
 
 export interface AppDeps {
   clock?: () => number;
@@ -77,6 +79,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
   app.decorate('services', services);
   app.decorateRequest('caller', null);
+  // Audit entries written while serving a request name its client address and agent.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const agent = request.headers['user-agent'];
+    runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
+  });
   services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', async () => {
     // Mail being composed still reads the store: let it finish before the store closes.
@@ -101,6 +108,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ),
   );
 
+  // First, so that every answer (errors and 404s included) carries the headers.
+  await app.register(securityPlugin, { config });
   jsonBodies(app);
   app.addHook('preValidation', rejectNulCharacters);
   await app.register(cookie);

@@ -59,9 +59,17 @@ export function requireSameOrigin(request: FastifyRequest, config: Config): void
     throw csrfFailed('Cross-site requests cannot use the session cookies.');
   }
   const origin = request.headers.origin;
-  // Browsers send Origin on every cross-origin and every POST request; `null` (sandboxed frames,
+  // Under `Referrer-Policy: no-referrer` some browsers send `Origin: null` even from our own pages;
+  // that is believed only when Fetch Metadata says same-origin. Any other `null` (sandboxed frames,
   // some redirects) is never ours.
-  if (origin !== undefined && !allowedOrigins(request, config).includes(origin)) {
+  const privateSameOrigin =
+    origin === 'null' && request.headers['sec-fetch-site'] === 'same-origin';
+  // Browsers send Origin on every cross-origin and every POST request.
+  if (
+    origin !== undefined &&
+    !privateSameOrigin &&
+    !allowedOrigins(request, config).includes(origin)
+  ) {
     throw csrfFailed(
       `Requests from origin ${origin.slice(0, 100)} cannot use the session cookies.`,
     );

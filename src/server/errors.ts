@@ -21,6 +21,9 @@ const FRAMEWORK_CODES: Record<string, [number, string, string]> = {
   ],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'The Content-Length header is wrong.'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'bad_request', 'The Content-Type header is malformed.'],
+  // PostgreSQL refusing a character (U+0000) in a parameter: the input's fault, never a 5xx.
+  '22021': [400, 'invalid_characters', 'The request contains a character that cannot be stored.'],
+  '22P05': [400, 'invalid_characters', 'The request contains a character that cannot be stored.'],
 };
 
 /** Reduce any thrown value to an AppError whose message is safe to send. */

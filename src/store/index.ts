@@ -1,6 +1,7 @@
 // The store: one repository per table over one Kysely instance (SQLite or PostgreSQL).
 import { type Kysely, sql } from 'kysely';
 import { type AccountTokenRepository, createAccountTokenRepository } from './account-tokens.ts';
+import { type AuditRepository, createAuditRepository } from './audit-log.ts';
 import type { Database } from './database.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
@@ -17,6 +18,7 @@ import {
 import { createUserRepository, type UserRepository } from './users.ts';
 
 export * from './account-tokens.ts';
+export * from './audit-log.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
 export * from './mfa-challenges.ts';
@@ -34,6 +36,7 @@ export interface Store {
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
+  audit: AuditRepository;
   accountTokens: AccountTokenRepository;
   totp: TotpRepository;
   recoveryCodes: RecoveryCodeRepository;
@@ -76,6 +79,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     refreshTokens: createRefreshTokenRepository(db),
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),
+    audit: createAuditRepository(db),
     accountTokens: createAccountTokenRepository(db),
     totp: createTotpRepository(db),
     recoveryCodes: createRecoveryCodeRepository(db),

@@ -5,7 +5,13 @@ import type { Database } from './database.ts';
 import { migrationProvider } from './migrations/index.ts';
 
 export async function migrateToLatest(db: Database): Promise<{ applied: string[] }> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
+  // Migrations of parallel branches land out of name order: a database that ran a later one first
+  // still gets the earlier one, instead of refusing to start.
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: migrationProvider,
+    allowUnorderedMigrations: true,
+  });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? '(migrator)';

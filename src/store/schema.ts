@@ -56,6 +56,25 @@ export interface RevocationsTable {
   expires_at: number;
 }
 
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  type: string;
+  actor_id: string | null;
+  subject_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface AccountTokensTable {
   token_hash: string;
   purpose: string;
@@ -97,6 +116,8 @@ export interface Schema {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
   revocations: RevocationsTable;
   account_tokens: AccountTokensTable;
   totp_credentials: TotpCredentialsTable;

@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { mapConflict } from './errors.ts';
 import type { Schema, SessionsTable } from './schema.ts';
+import { hasNul } from './text.ts';
 
 export interface Session {
   id: string;
@@ -51,6 +52,7 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
     },
 
     async findById(id: string): Promise<Session | undefined> {
+      if (hasNul(id)) return undefined;
       const row = await db
         .selectFrom('sessions')
         .selectAll()

@@ -1,7 +1,8 @@
 // The users table: accounts, their normalised login names, roles and scopes.
-import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { mapConflict } from './errors.ts';
 import type { Schema, UsersTable } from './schema.ts';
+import { hasNul } from './text.ts';
 
 export interface User {
   id: string;
@@ -36,6 +37,9 @@ export interface UserListOptions {
 
 export interface UserRepository {
   create(user: NewUser): Promise<User>;
+  /** Inserts many users; one that would take a used email, username or id is skipped. Returns the
+   * ids inserted. */
+  insertMany(users: readonly NewUser[]): Promise<Set<string>>;
   findById(id: string): Promise<User | undefined>;
   findByUsernameNorm(norm: string): Promise<User | undefined>;
   findByEmailNorm(norm: string): Promise<User | undefined>;
@@ -50,6 +54,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     column: 'id' | 'username_norm' | 'email_norm',
     value: string,
   ): Promise<User | undefined> => {
+    if (hasNul(value)) return undefined;
     const row = await db
       .selectFrom('users')
       .selectAll()
@@ -83,6 +88,18 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
       return toUser(row);
     },
 
+    async insertMany(users: readonly NewUser[]): Promise<Set<string>> {
+      if (users.length === 0) return new Set();
+      const rows = await db
+        .insertInto('users')
+        .values(users.map(toRow))
+        // Any unique key: the caller reports the rows not returned as taken.
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .execute();
+      return new Set(rows.map((r) => r.id));
+    },
+
     findById: (id) => findBy('id', id),
     findByUsernameNorm: (norm) => findBy('username_norm', norm),
     findByEmailNorm: (norm) => findBy('email_norm', norm),
@@ -105,6 +122,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     },
 
     async list({ limit, after, q }: UserListOptions): Promise<User[]> {
+      if (hasNul(after, q)) return [];
       let query = db.selectFrom('users').selectAll().orderBy('id', 'asc').limit(limit);
       if (after !== undefined) query = query.where('id', '>', after);
       if (q !== undefined && q !== '') {
@@ -127,6 +145,23 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
         .executeTakeFirstOrThrow();
       return row.n;
     },
+  };
+}
+
+function toRow(user: NewUser): Insertable<UsersTable> {
+  return {
+    id: user.id,
+    email: user.email,
+    email_norm: user.emailNorm,
+    username: user.username,
+    username_norm: user.usernameNorm,
+    password_hash: user.passwordHash,
+    is_active: flag(user.isActive),
+    is_superuser: flag(user.isSuperuser),
+    is_verified: flag(user.isVerified),
+    scopes: joinScopes(user.scopes),
+    created_at: user.createdAt,
+    updated_at: user.createdAt,
   };
 }
 

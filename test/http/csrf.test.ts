@@ -132,6 +132,21 @@ for (const db of testDatabases()) {
       );
     });
 
+    it('takes Origin: null from a page of ours only when Fetch Metadata says same-origin', async () => {
+      // Some browsers send `Origin: null` from same-origin pages under Referrer-Policy: no-referrer.
+      const alice = await newSession();
+      const email = newIdentity('nullorigin').email;
+      const answer = await api.patch<{ email: string }>(
+        '/users/me',
+        { email },
+        withCookies(alice.jar, alice.csrf, { origin: 'null', 'sec-fetch-site': 'same-origin' }),
+      );
+      assert.equal(answer.status, 200);
+      await refused(alice, () =>
+        patch(alice, alice.csrf, { origin: 'null', 'sec-fetch-site': 'same-site' }),
+      );
+    });
+
     it('passes the right token, from our own origin', async () => {
       const alice = await newSession();
       const email = newIdentity('ok').email;

@@ -13,6 +13,7 @@ export const storeCases: StoreCase[] = [
       assert.equal(firstMigration.applied[0], '2026_11_23_000001_initial');
       assert.ok(firstMigration.applied.includes('2026_11_23_000003_account_tokens'));
       assert.ok(firstMigration.applied.includes('2026_11_23_000004_totp'));
+      assert.ok(firstMigration.applied.includes('2026_11_23_000002_audit'));
       assert.deepEqual(firstMigration.applied, [...migrationNames]);
       assert.deepEqual(await migrateToLatest(db), { applied: [] });
       assert.deepEqual(await migrateToLatest(db), { applied: [] });

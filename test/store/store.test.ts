@@ -18,6 +18,7 @@ import {
   testDatabases,
 } from '../support/postgres.ts';
 import { accountSecurityCases } from './cases-account-security.ts';
+import { auditCases } from './cases-audit.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
@@ -29,6 +30,7 @@ const cases: StoreCase[] = [
   ...userCases,
   ...sessionCases,
   ...tokenCases,
+  ...auditCases,
   ...accountSecurityCases,
 ];
 

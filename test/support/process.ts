@@ -73,7 +73,7 @@ export function serveProcess(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${output}`));
-    }, 20_000);
+    }, 60_000);
     const onData = (d: Buffer) => {
       output += d;
       const match = /listening at (http:\/\/[\d.:[\]a-f]+)/i.exec(output);

@@ -7,26 +7,45 @@ function problem(error) {
   return error instanceof ApiError ? error.message : 'The server cannot be reached. Try again.';
 }
 
-function cell(value, mono = false) {
-  return el('td', mono ? { class: 'mono' } : {}, value ?? '—');
+function cell(value, kind = '') {
+  return el('td', kind ? { class: kind } : {}, value ?? '—');
+}
+
+function show(value) {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** "isSuperuser: false → true · reason: admin": the details of an event, readable. */
+function describeDetails(details) {
+  if (!details || typeof details !== 'object') return '';
+  const parts = [];
+  for (const [key, value] of Object.entries(details)) {
+    if (key === 'changes' && value && typeof value === 'object') {
+      for (const [field, change] of Object.entries(value)) {
+        parts.push(`${field}: ${show(change?.from)} → ${show(change?.to)}`);
+      }
+    } else {
+      parts.push(`${key}: ${show(value)}`);
+    }
+  }
+  return parts.join(' · ');
 }
 
 function auditTable(items, nameOf) {
   if (items.length === 0) return el('p', { class: 'empty' }, 'No events yet.');
   const short = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
-  const rows = items.map((e) => {
-    const details = e.details && Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : '';
-    return el(
+  const rows = items.map((e) =>
+    el(
       'tr',
       {},
-      cell(e.at ? formatDate(e.at) : null),
-      cell(e.type, true),
-      cell(nameOf(e.actor_id) ?? short(e.actor_id), true),
-      cell(nameOf(e.subject_id) ?? short(e.subject_id), true),
-      cell(e.ip, true),
-      cell(details, true),
-    );
-  });
+      cell(e.at ? formatDate(e.at) : null, 'nowrap'),
+      cell(e.type, 'mono nowrap'),
+      cell(nameOf(e.actor_id) ?? short(e.actor_id), 'nowrap'),
+      cell(nameOf(e.subject_id) ?? short(e.subject_id), 'nowrap'),
+      cell(e.ip, 'mono nowrap'),
+      cell(describeDetails(e.details), 'details'),
+    ),
+  );
   return el(
     'div',
     { class: 'table-wrap' },

@@ -6,7 +6,12 @@ import { sendVerificationLater } from '../../auth/email-verification.ts';
 import { normalizeLogin } from '../../auth/identity.ts';
 import { ADMIN_SCOPE, hasScope } from '../../auth/scopes.ts';
 import type { Services } from '../../auth/services.ts';
-import { endOtherSessions, endSessions, refresh } from '../../auth/sessions.ts';
+import {
+  endOtherSessions,
+  endSessions,
+  refresh,
+  type SessionEndEvent,
+} from '../../auth/sessions.ts';
 import { AppError, AuthenticationError, notFound, PermissionError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { clearSessionCookies } from '../cookies.ts';
@@ -35,6 +40,11 @@ export interface AccountHandlers {
   endSession(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
   endOtherSessions(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
   user(request: Req<unknown, { username: string }>): Promise<unknown>;
+}
+
+/** The audit entry of sessions the user ends. */
+function ended(userId: string, reason: string): SessionEndEvent {
+  return { type: 'session.end', actorId: userId, subjectId: userId, details: { reason } };
 }
 
 export function accountHandlers(s: Services): AccountHandlers {
@@ -75,7 +85,7 @@ export function accountHandlers(s: Services): AccountHandlers {
 
     async logout(request, reply) {
       const caller = callerOf(request);
-      await endSessions(s, [caller.sessionId]);
+      await endSessions(s, [caller.sessionId], ended(caller.userId, 'logout'));
       // Only a cookie logout clears cookies: a bearer client (Swagger UI) must not sign the pages out.
       if (caller.via === 'cookie') clearSessionCookies(reply);
       return reply.code(204).send();
@@ -122,13 +132,13 @@ export function accountHandlers(s: Services): AccountHandlers {
       // Another user's session is answered exactly like a missing one.
       if (!session || session.userId !== caller.userId || session.revokedAt !== null)
         throw notFound('Session');
-      await endSessions(s, [session.id]);
+      await endSessions(s, [session.id], ended(caller.userId, 'user'));
       return reply.code(204).send();
     },
 
     async endOtherSessions(request, reply) {
       const caller = callerOf(request);
-      await endOtherSessions(s, caller.userId, caller.sessionId);
+      await endOtherSessions(s, caller.userId, caller.sessionId, ended(caller.userId, 'others'));
       return reply.code(204).send();
     },
 

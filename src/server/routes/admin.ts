@@ -54,10 +54,11 @@ export function adminHandlers(s: Services): AdminHandlers {
       };
     },
     async updateUser(request) {
-      return userView(await adminUpdate(s, request.params.id, request.body));
+      const actor = callerOf(request).userId;
+      return userView(await adminUpdate(s, request.params.id, request.body, actor));
     },
     async deleteUser(request, reply) {
-      await deleteUser(s, request.params.id);
+      await deleteUser(s, request.params.id, callerOf(request).userId);
       return reply.code(204).send();
     },
     async endSessions(request, reply) {

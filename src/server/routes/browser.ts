@@ -1,7 +1,7 @@
 // Cookie mode for the web pages (SPEC §4): POST /login and POST /session/refresh set the session
 // cookies and answer {user, csrf_token, expires_in}. The session rules are those of /token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endSessionOfRefreshToken, sessionOfRefreshToken } from '../../auth/cookie-sessions.ts';
+import { endReplacedSession, sessionOfRefreshToken } from '../../auth/cookie-sessions.ts';
 import { loginWithSecondFactor } from '../../auth/mfa.ts';
 import { passwordAdvice } from '../../auth/password-check.ts';
 import type { Services } from '../../auth/services.ts';
@@ -71,7 +71,7 @@ export function browserHandlers(s: Services): BrowserHandlers {
       // asks for the code and sends all three again); with it the code is checked at once.
       const result = await loginWithSecondFactor(s, { username, password, otp }, client);
       // One browser, one session: the session its old cookies belonged to ends with this login.
-      if (previous !== undefined) await endSessionOfRefreshToken(s, previous);
+      if (previous !== undefined) await endReplacedSession(s, previous);
       return sendSession(reply, result, csrf.mint(result.sessionId));
     },
 

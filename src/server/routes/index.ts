@@ -7,6 +7,7 @@ import { errorResponses, ref } from '../schemas.ts';
 import { accountHandlers } from './account.ts';
 import { accountMailRoutes } from './account-mail.ts';
 import { adminHandlers } from './admin.ts';
+import { auditHandler, auditListSchema } from './audit.ts';
 import { browserHandlers } from './browser.ts';
 import { oauthRoutes } from './oauth.ts';
 import { totpRoutes } from './totp.ts';
@@ -307,5 +308,20 @@ export async function routes(
       },
     },
     h(adm.deleteUser),
+  );
+
+  app.get(
+    '/admin/audit',
+    {
+      preHandler: superuser,
+      schema: {
+        ...tags('admin'),
+        summary: 'Audit log, newest first (filters: type, user, actor, subject, since, until)',
+        security: admin,
+        ...auditListSchema,
+        response: { ...auditListSchema.response, ...errorResponses([401, 403, 422]) },
+      },
+    },
+    h(auditHandler(opts.services)),
   );
 }

@@ -1,11 +1,13 @@
 // Every migration, in order. Static imports (not a folder scan) so a bundled build keeps them.
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './2026_11_23_000001_initial.ts';
+import * as audit from './2026_11_23_000002_audit.ts';
 import * as accountTokens from './2026_11_23_000003_account_tokens.ts';
 import * as totp from './2026_11_23_000004_totp.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
+  '2026_11_23_000002_audit': audit,
   '2026_11_23_000003_account_tokens': accountTokens,
   '2026_11_23_000004_totp': totp,
 };
