@@ -1,5 +1,4 @@
 // Accounts: registration, profile and password changes, deletion, and the administrator's changes.
-import { checkPassword, describeProblem } from '../crypto/password-policy.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AppError, type FieldError, notFound, ValidationError } from '../errors/index.ts';
 import { ConflictError, type Revocation, type User, type UserPatch } from '../store/index.ts';
@@ -12,6 +11,7 @@ import {
   resetLockout,
   withAttemptSlot,
 } from './lockout.ts';
+import { passwordAdvice } from './password-check.ts';
 import { ADMIN_SCOPE } from './scopes.ts';
 import type { Services } from './services.ts';
 import { endSessionsIn } from './sessions.ts';
@@ -56,18 +56,11 @@ export function enforcePasswordPolicy(
   who: { username: string; email: string },
   field: string,
 ): void {
-  const options = {
-    minLength: s.config.passwordMinLength,
-    maxLength: s.config.passwordMaxLength,
-    username: who.username,
-    email: who.email,
-  };
-  const reasons = checkPassword(password, options);
-  if (reasons.length === 0) return;
-  const messages = reasons.map((r) => describeProblem(r, options));
-  throw new AppError(422, 'weak_password', messages.join(' '), {
-    reasons,
-    errors: messages.map((message) => ({ field, message })),
+  const advice = passwordAdvice(s, password, who);
+  if (advice.acceptable) return;
+  throw new AppError(422, 'weak_password', advice.messages.join(' '), {
+    reasons: advice.reasons,
+    errors: advice.messages.map((message) => ({ field, message })),
   });
 }
 
