@@ -2,6 +2,7 @@
 import { startPage } from './layout.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api, signOut } from './session.js';
+import { startTwoFactor } from './twofa.js';
 import {
   $,
   $$,
@@ -245,5 +246,5 @@ $('[data-delete]').addEventListener('click', async () => {
 if (user) {
   fillProfile();
   showView('user');
-  await loadSessions();
+  await Promise.all([loadSessions(), startTwoFactor()]);
 }
