@@ -20,6 +20,7 @@ import {
   timeAgo,
   toast,
 } from './ui.js';
+import { showVerifyOffer } from './verify-request.js';
 
 let user = await startPage({ needs: 'user' });
 
@@ -41,6 +42,7 @@ const profile = $('[data-form="profile"]');
 const profileAlert = $('[data-alert]', profile);
 
 function fillProfile() {
+  showVerifyOffer(user);
   profile.elements.email.value = user.email;
   profile.elements.username.value = user.username;
 }
