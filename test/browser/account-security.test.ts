@@ -207,6 +207,10 @@ for (const db of testDatabases()) {
       await page.goto(`${server.url}/account`);
       await page.getByText('Two-step verification is on. 9 recovery codes left.').waitFor();
       await page.getByRole('button', { name: 'Turn off…' }).click();
+      await page.getByRole('button', { name: 'Keep it on' }).click();
+      await page.locator('[data-twofa-off]:focus').waitFor();
+      assert.equal(await page.getByLabel('Or an authentication code').isVisible(), false);
+      await page.keyboard.press('Enter');
       await page.locator('#disable_password:focus').waitFor();
       await page.keyboard.type('not my password');
       await page.getByRole('button', { name: 'Turn off two-step verification' }).click();

@@ -38,6 +38,7 @@ async function load() {
       $('[data-twofa-left]', section).textContent =
         `Two-step verification is on. ${left} recovery ${left === 1 ? 'code' : 'codes'} left.`;
       disableForm.hidden = true;
+      $('[data-twofa-off]', section).hidden = false;
       show('on');
     } else {
       show('off');
@@ -106,7 +107,8 @@ $('[data-twofa-saved]', section).addEventListener('click', async () => {
   await load();
 });
 
-$('[data-twofa-off]', section).addEventListener('click', () => {
+$('[data-twofa-off]', section).addEventListener('click', (event) => {
+  event.currentTarget.hidden = true;
   disableForm.reset();
   clearFieldErrors(disableForm);
   disableForm.hidden = false;
@@ -115,6 +117,7 @@ $('[data-twofa-off]', section).addEventListener('click', () => {
 
 $('[data-twofa-keep]', section).addEventListener('click', () => {
   disableForm.hidden = true;
+  $('[data-twofa-off]', section).hidden = false;
   $('[data-twofa-off]', section).focus();
 });
 
