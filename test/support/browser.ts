@@ -25,7 +25,8 @@ export const STRICT_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  // data: as the server allows it: the 2FA QR code is an SVG image in a data: URL.
+  "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",
   "object-src 'none'",
@@ -34,7 +35,16 @@ export const STRICT_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const PAGE_PATHS = new Set(['/', '/login', '/register', '/account', '/admin']);
+const PAGE_PATHS = new Set([
+  '/',
+  '/login',
+  '/register',
+  '/account',
+  '/admin',
+  '/forgot',
+  '/reset',
+  '/verify',
+]);
 
 /** Launches Chromium; Playwright gives it a fresh, temporary user-data directory. */
 export function launchChromium(): Promise<Browser> {

@@ -2,6 +2,7 @@
 import { startPage } from './layout.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api, signOut } from './session.js';
+import { startTwoFactor } from './twofa.js';
 import {
   $,
   $$,
@@ -19,6 +20,7 @@ import {
   timeAgo,
   toast,
 } from './ui.js';
+import { showVerifyOffer } from './verify-request.js';
 
 let user = await startPage({ needs: 'user' });
 
@@ -40,6 +42,7 @@ const profile = $('[data-form="profile"]');
 const profileAlert = $('[data-alert]', profile);
 
 function fillProfile() {
+  showVerifyOffer(user);
   profile.elements.email.value = user.email;
   profile.elements.username.value = user.username;
 }
@@ -245,5 +248,5 @@ $('[data-delete]').addEventListener('click', async () => {
 if (user) {
   fillProfile();
   showView('user');
-  await loadSessions();
+  await Promise.all([loadSessions(), startTwoFactor()]);
 }

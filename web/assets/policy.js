@@ -23,7 +23,9 @@ export function livePolicy(input, list, who) {
   let timer = 0;
   const rule = (name) => $(`[data-rule="${name}"]`, list);
   const set = (name, state) => {
-    rule(name).dataset.state = state;
+    // A page may show only some of the rules (the reset page cannot know the username).
+    const node = rule(name);
+    if (node) node.dataset.state = state;
   };
 
   function judgeLength(password) {

@@ -8,13 +8,16 @@ import type { FastifyInstance } from 'fastify';
 
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
-/** Each page's path and file; /forgot, /reset and the 2FA pages join this table when they land. */
+/** Each page's path and file; new pages join this table. */
 export const PAGES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/login': 'login.html',
   '/register': 'register.html',
   '/account': 'account.html',
   '/admin': 'admin.html',
+  '/forgot': 'forgot.html',
+  '/reset': 'reset.html',
+  '/verify': 'verify.html',
 };
 
 export async function pageRoutes(app: FastifyInstance): Promise<void> {
