@@ -5,7 +5,7 @@
 // the bytes their users typed, and normalising here would lock those users out.
 import type { Algorithm } from '@node-rs/argon2';
 import * as argon2 from '@node-rs/argon2';
-import * as bcrypt from '@node-rs/bcrypt';
+import { sharedHashPool } from './hash-pool.ts';
 import { randomToken } from './random.ts';
 
 export interface HashParams {
@@ -72,7 +72,7 @@ async function verifyBcrypt(hash: string, password: string): Promise<boolean> {
   // bcrypt kept only the first 72 bytes (and C bcrypt stops at NUL): such a password cannot be
   // checked in full, so it is refused (the user resets it), after the same work so timing is equal.
   const refused = password.includes('\0') || Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
-  const matches = await bcrypt.verify(password, hash);
+  const matches = (await sharedHashPool().run({ op: 'bcrypt-verify', hash, password })) === true;
   return matches && !refused;
 }
 
@@ -85,8 +85,9 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     parallelism: Math.max(STORED_LIMITS.parallelism, params.parallelism),
   };
 
-  // The async API runs on the libuv thread pool, off the event loop.
-  const hash = (password: string): Promise<string> => argon2.hash(password, options);
+  // On the hashing threads (hash-pool.ts): off the event loop and off libuv's shared pool.
+  const hash = async (password: string): Promise<string> =>
+    String(await sharedHashPool().run({ op: 'argon2-hash', password, options }));
 
   async function verifyArgon2(stored: string, password: string): Promise<boolean> {
     const found = argon2.parseOptions(stored);
@@ -97,7 +98,7 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     ) {
       return false;
     }
-    return argon2.verify(stored, password);
+    return (await sharedHashPool().run({ op: 'argon2-verify', hash: stored, password })) === true;
   }
 
   async function verify(stored: string, password: string): Promise<boolean> {

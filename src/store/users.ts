@@ -1,5 +1,5 @@
 // The users table: accounts, their normalised login names, roles and scopes.
-import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { mapConflict } from './errors.ts';
 import type { Schema, UsersTable } from './schema.ts';
 
@@ -46,6 +46,17 @@ export interface UserRepository {
 }
 
 export function createUserRepository(db: Kysely<Schema>): UserRepository {
+  // GET /users/me reads a user by id on every request: build and compile that query once, not
+  // per call (Kysely's builder and compiler cost more than SQLite's primary-key read).
+  let byIdSql: string | undefined;
+  const findById = async (id: string): Promise<User | undefined> => {
+    byIdSql ??= db.selectFrom('users').selectAll().where('id', '=', id).compile().sql;
+    const { rows } = await db.executeQuery<Selectable<UsersTable>>(
+      CompiledQuery.raw(byIdSql, [id]),
+    );
+    const row = rows[0];
+    return row && toUser(row);
+  };
   const findBy = async (
     column: 'id' | 'username_norm' | 'email_norm',
     value: string,
@@ -83,7 +94,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
       return toUser(row);
     },
 
-    findById: (id) => findBy('id', id),
+    findById,
     findByUsernameNorm: (norm) => findBy('username_norm', norm),
     findByEmailNorm: (norm) => findBy('email_norm', norm),
 

@@ -9,8 +9,9 @@ import {
 import type { Algorithm } from '../config/settings.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AuthenticationError } from '../errors/index.ts';
-import type { KeyRing } from './keys.ts';
+import type { KeyRing, VerifyKey } from './keys.ts';
 import type { RevocationList } from './revocation.ts';
+import { createVerifiedTokenCache } from './verified-cache.ts';
 
 export interface AccessClaims {
   iss: string;
@@ -33,6 +34,8 @@ export interface AccessTokenOptions {
   keys: KeyRing;
   revocations: RevocationList;
   clock: () => number;
+  /** How many verified tokens to remember (0: verify every request in full); see verified-cache.ts. */
+  verifiedCacheSize?: number;
 }
 
 export interface IssueInput {
@@ -57,9 +60,21 @@ const LEEWAY_SECONDS = 5;
 // Far above any token we issue (well under 1 KB); anything longer is refused before parsing.
 const MAX_TOKEN_LENGTH = 4096;
 const KEY_RELOAD_INTERVAL_MS = 5_000;
+export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
+
+interface Verified {
+  claims: AccessClaims;
+  nbf: number | undefined;
+  kid: string;
+  key: VerifyKey;
+}
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   let lastReload = 0;
+  const verified = createVerifiedTokenCache(
+    options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE,
+  );
+  const maxAgeSeconds = options.ttlSeconds + LEEWAY_SECONDS;
 
   async function keyFor(kid: unknown) {
     if (typeof kid !== 'string' || kid.length > 128) return undefined;
@@ -74,6 +89,24 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   }
 
   async function verifySignature(token: string): Promise<AccessClaims> {
+    const hit = verified.get(token);
+    if (hit) {
+      // A hit skips only the signature: the key must still be trusted and every time claim must
+      // still hold at this instant, exactly as jose would judge it; otherwise the full check decides.
+      if (
+        options.keys.verification(hit.kid) === hit.key &&
+        timesHold(hit.claims, hit.nbf, options.clock(), maxAgeSeconds)
+      ) {
+        return hit.claims;
+      }
+      verified.delete(token);
+    }
+    const result = await verifyInFull(token);
+    verified.set(token, { ...result, claims: Object.freeze(result.claims) });
+    return result.claims;
+  }
+
+  async function verifyInFull(token: string): Promise<Verified> {
     const fail = (why: string) => new AuthenticationError(why, true);
     // Exactly three canonical base64url segments: one token, one spelling (no padding, no spare bits).
     if (token.length > MAX_TOKEN_LENGTH || !isCompactJws(token)) {
@@ -90,8 +123,10 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       throw fail('The access token is signed with another algorithm.');
     if (FORBIDDEN_HEADERS.some((name) => name in header))
       throw fail('The access token carries a forbidden header.');
-    const key = await keyFor(header.kid);
-    if (!key) throw fail('The access token is signed by an unknown key.');
+    const kid = header.kid;
+    const key = await keyFor(kid);
+    if (!key || typeof kid !== 'string')
+      throw fail('The access token is signed by an unknown key.');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key, {
@@ -100,7 +135,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         issuer: options.issuer,
         audience: options.audience,
         requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'client_id'],
-        maxTokenAge: options.ttlSeconds + LEEWAY_SECONDS,
+        maxTokenAge: maxAgeSeconds,
         clockTolerance: LEEWAY_SECONDS,
         currentDate: new Date(options.clock()),
       }));
@@ -109,7 +144,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       if (error instanceof joseErrors.JOSEError) throw fail('The access token is invalid.');
       throw error;
     }
-    return checkClaims(payload, options.clock(), fail);
+    const claims = checkClaims(payload, options.clock(), fail);
+    return { claims, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined, kid, key };
   }
 
   return {
@@ -145,6 +181,21 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
     verifySignature,
   };
+}
+
+/** jose's time rules (nbf, exp, maxTokenAge, iat not ahead) plus checkClaims' own, at `nowMs`. */
+function timesHold(
+  claims: AccessClaims,
+  nbf: number | undefined,
+  nowMs: number,
+  maxAgeSeconds: number,
+): boolean {
+  const now = Math.floor(nowMs / 1000);
+  if (nbf !== undefined && nbf > now + LEEWAY_SECONDS) return false;
+  if (claims.exp <= now - LEEWAY_SECONDS) return false;
+  const age = now - claims.iat;
+  if (age - LEEWAY_SECONDS > maxAgeSeconds || age < -LEEWAY_SECONDS) return false;
+  return claims.iat <= nowMs / 1000 + LEEWAY_SECONDS;
 }
 
 function isCompactJws(token: string): boolean {
