@@ -5,7 +5,8 @@
 // the bytes their users typed, and normalising here would lock those users out.
 import type { Algorithm } from '@node-rs/argon2';
 import * as argon2 from '@node-rs/argon2';
-import { sharedHashPool } from './hash-pool.ts';
+import * as bcrypt from '@node-rs/bcrypt';
+import { hashSlots } from './hash-slots.ts';
 import { randomToken } from './random.ts';
 
 export interface HashParams {
@@ -72,7 +73,7 @@ async function verifyBcrypt(hash: string, password: string): Promise<boolean> {
   // bcrypt kept only the first 72 bytes (and C bcrypt stops at NUL): such a password cannot be
   // checked in full, so it is refused (the user resets it), after the same work so timing is equal.
   const refused = password.includes('\0') || Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
-  const matches = (await sharedHashPool().run({ op: 'bcrypt-verify', hash, password })) === true;
+  const matches = await hashSlots().run(() => bcrypt.verify(password, hash));
   return matches && !refused;
 }
 
@@ -85,9 +86,9 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     parallelism: Math.max(STORED_LIMITS.parallelism, params.parallelism),
   };
 
-  // On the hashing threads (hash-pool.ts): off the event loop and off libuv's shared pool.
-  const hash = async (password: string): Promise<string> =>
-    String(await sharedHashPool().run({ op: 'argon2-hash', password, options }));
+  // The async API runs on the libuv thread pool, off the event loop (see hash-slots.ts).
+  const hash = (password: string): Promise<string> =>
+    hashSlots().run(() => argon2.hash(password, options));
 
   async function verifyArgon2(stored: string, password: string): Promise<boolean> {
     const found = argon2.parseOptions(stored);
@@ -98,7 +99,7 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     ) {
       return false;
     }
-    return (await sharedHashPool().run({ op: 'argon2-verify', hash: stored, password })) === true;
+    return hashSlots().run(() => argon2.verify(stored, password));
   }
 
   async function verify(stored: string, password: string): Promise<boolean> {
