@@ -163,7 +163,7 @@ async function sqliteBlock(): Promise<void> {
     return;
   }
   // Before/after: the same server and tokens with the verified-token cache turned off.
-  const same = { dataDir: server.dataDir, secretKey: server.secretKey };
+  const same = { dataDir: server.dataDir, secretKey: server.secretKey, issuer: server.issuer };
   const nocache = await startPortcullis({
     ...same,
     name: 'portcullis (SQLite, no cache)',

@@ -53,6 +53,8 @@ export interface LoadPlan {
   seconds?: number;
   /** Generator CPU list, when it differs from ctx.loadCpus (the cluster rows leave it free). */
   cpus?: string | undefined;
+  /** Start at once, even though the server is busy (a probe run beside other load). */
+  busy?: boolean;
 }
 
 function treeCpuMs(root: number): number {
@@ -81,11 +83,28 @@ export function toRow(
   };
 }
 
+/**
+ * Waits until the server has finished what the previous run left in flight (slow requests outlive
+ * the generator), so that their CPU time is not charged to the next row: at most 10 s.
+ */
+export async function settle(root: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let last = treeCpuMs(root);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = treeCpuMs(root);
+    if (now - last < 10) return;
+    last = now;
+  }
+}
+
 export async function measure(ctx: Ctx, target: Target, plan: LoadPlan): Promise<Row> {
+  if (!plan.busy) await settle(target.pid);
   const cpus = 'cpus' in plan ? plan.cpus : ctx.loadCpus;
   const base = { url: target.url, script: plan.script, connections: plan.connections, cpus };
   if (plan.warmup && ctx.warmupSeconds > 0) {
     await runLoad(ctx.generator, { ...base, seconds: ctx.warmupSeconds, params: plan.warmup });
+    await settle(target.pid);
   }
   const before = treeCpuMs(target.pid);
   const rss = rssSampler(target.pid);

@@ -1,7 +1,7 @@
 // The scenarios of issue 5 on one Portcullis server: floor, verify, refresh, register, login,
 // mixed, and verify's p99 idle and during a login storm.
 import { runLoad } from './generator.ts';
-import { type Ctx, type Db, measure, type Row, type Target, toRow } from './measure.ts';
+import { type Ctx, type Db, measure, type Row, settle, type Target, toRow } from './measure.ts';
 import {
   accessTokens,
   type BenchUser,
@@ -152,6 +152,7 @@ async function stormRows(ctx: Ctx, server: Target, db: Db, s: Seeded): Promise<R
     db,
     connections: 16,
   };
+  await settle(server.pid);
   const cpuBefore = cpuMs(server.pid);
   const rss = rssSampler(server.pid);
   const storm = runLoad(ctx.generator, {
@@ -167,6 +168,7 @@ async function stormRows(ctx: Ctx, server: Target, db: Db, s: Seeded): Promise<R
   const during = await measure(ctx, server, {
     ...probe,
     id: `${db}/verify-storm`,
+    busy: true,
     label: 'verify probe during the login storm',
   });
   const stormLoad = await storm;

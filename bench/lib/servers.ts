@@ -110,12 +110,15 @@ export interface PortcullisOptions {
   /** Reuse this data directory (and its SQLite database and keys). */
   dataDir?: string;
   secretKey?: string;
+  /** Keep the issuer of an earlier server on the same data, so its tokens stay valid here. */
+  issuer?: string;
   workers?: number;
   cpus: string | undefined;
   env?: Record<string, string>;
 }
 
 export interface PortcullisServer extends Running {
+  issuer: string;
   dataDir: string;
   secretKey: string;
   databaseUrl: string;
@@ -132,6 +135,7 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dataDir, 'portcullis.db')}`;
   const port = await freePort();
   const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
+  const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
   const running = await startNode({
     name: options.name,
     executable: join(ROOT, 'bin', 'portcullis.mjs'),
@@ -146,7 +150,7 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
       DATABASE_URL: databaseUrl,
       HOST: '127.0.0.1',
       PORT: String(port),
-      ISSUER: `http://127.0.0.1:${port}`,
+      ISSUER: issuer,
       // Request logs would measure the log pipe; warnings and errors are still logged.
       LOG_LEVEL: 'warn',
       // The generators send X-Forwarded-For from a spread of addresses, as a load balancer would,
@@ -157,6 +161,7 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   });
   return {
     ...running,
+    issuer,
     dataDir,
     secretKey,
     databaseUrl,

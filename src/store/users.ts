@@ -1,6 +1,8 @@
 // The users table: accounts, their normalised login names, roles and scopes.
-import { CompiledQuery, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { batchedLookup } from './batch.ts';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { Schema, UsersTable } from './schema.ts';
 
 export interface User {
@@ -45,16 +47,25 @@ export interface UserRepository {
   count(): Promise<number>;
 }
 
+// GET /users/me reads a user by id on every request (see prepared.ts).
+const byId = prepare(['id'], (db, p) => db.selectFrom('users').selectAll().where('id', '=', p.id));
+
 export function createUserRepository(db: Kysely<Schema>): UserRepository {
-  // GET /users/me reads a user by id on every request: build and compile that query once, not
-  // per call (Kysely's builder and compiler cost more than SQLite's primary-key read).
-  let byIdSql: string | undefined;
+  const one = async (id: string) => (await byId(db, { id })).rows[0];
+  // Outside a transaction, reads by id made in one turn of the event loop share a query
+  // (batch.ts); inside one, they run at once on the transaction's connection.
+  const lookup = db.isTransaction
+    ? one
+    : batchedLookup(
+        async (ids) =>
+          ids.length === 1
+            ? (await byId(db, { id: ids[0] })).rows
+            : db.selectFrom('users').selectAll().where('id', 'in', ids).execute(),
+        (row) => row.id,
+      );
   const findById = async (id: string): Promise<User | undefined> => {
-    byIdSql ??= db.selectFrom('users').selectAll().where('id', '=', id).compile().sql;
-    const { rows } = await db.executeQuery<Selectable<UsersTable>>(
-      CompiledQuery.raw(byIdSql, [id]),
-    );
-    const row = rows[0];
+    const row = await lookup(id);
+    // A User of its own for every caller: rows may be shared by a batch.
     return row && toUser(row);
   };
   const findBy = async (

@@ -1,14 +1,9 @@
 // RFC 9068 access tokens: issue and verify. No HTTP, no environment: everything is passed in.
-import {
-  decodeProtectedHeader,
-  type JWTPayload,
-  errors as joseErrors,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Algorithm } from '../config/settings.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AuthenticationError } from '../errors/index.ts';
+import { signJws } from './jws-sign.ts';
 import type { KeyRing, VerifyKey } from './keys.ts';
 import type { RevocationList } from './revocation.ts';
 import { createVerifiedTokenCache } from './verified-cache.ts';
@@ -167,9 +162,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         scope: input.scope,
         preferred_username: input.username,
       };
-      const token = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: options.algorithm, typ: 'at+jwt', kid })
-        .sign(key);
+      const token = signJws(options.algorithm, { typ: 'at+jwt', kid }, claims, key);
       return { token, claims };
     },
     async verify(token) {

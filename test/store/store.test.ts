@@ -16,13 +16,20 @@ import {
   pgAdminUrl,
   testDatabases,
 } from '../support/postgres.ts';
+import { hotPathCases } from './cases-hot-paths.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
 import { userCases } from './cases-users.ts';
 import { newUser, type StoreCase, withFreshStore } from './harness.ts';
 
-const cases: StoreCase[] = [...storeCases, ...userCases, ...sessionCases, ...tokenCases];
+const cases: StoreCase[] = [
+  ...storeCases,
+  ...userCases,
+  ...sessionCases,
+  ...tokenCases,
+  ...hotPathCases,
+];
 
 for (const kind of testDatabases()) {
   describe(`store conformance on ${kind}`, () => {

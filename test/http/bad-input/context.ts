@@ -2,7 +2,13 @@
 import { decodeJwt } from 'jose';
 import { register } from '../../../src/auth/accounts.ts';
 import type { Session, User } from '../../../src/store/index.ts';
-import { type Client, login, newIdentity, registerAndLogin, type TokenPair } from '../../support/http.ts';
+import {
+  type Client,
+  login,
+  newIdentity,
+  registerAndLogin,
+  type TokenPair,
+} from '../../support/http.ts';
 import type { TestServer } from '../../support/server.ts';
 
 export interface Account {

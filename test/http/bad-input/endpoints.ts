@@ -59,8 +59,20 @@ export function baseReq(ep: Endpoint, ctx: Ctx): Req {
   return req;
 }
 
-const tokenFields = { token: 'token', token_type_hint: 'opaque', client_id: 'opaque', client_secret: 'opaque' } as const;
-const passwordGrant = { grant_type: 'text', username: 'text', password: 'check', scope: 'text', client_id: 'text', client_secret: 'opaque' } as const;
+const tokenFields = {
+  token: 'token',
+  token_type_hint: 'opaque',
+  client_id: 'opaque',
+  client_secret: 'opaque',
+} as const;
+const passwordGrant = {
+  grant_type: 'text',
+  username: 'text',
+  password: 'check',
+  scope: 'text',
+  client_id: 'text',
+  client_secret: 'opaque',
+} as const;
 
 export const ENDPOINTS: readonly Endpoint[] = [
   {
@@ -69,7 +81,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
     path: () => '/register',
     family: 'problem',
     auth: 'none',
-    body: { fields: { email: 'text', username: 'text', password: 'opaque' }, required: ['email', 'username', 'password'], valid: () => newIdentity('badreg') },
+    body: {
+      fields: { email: 'text', username: 'text', password: 'opaque' },
+      required: ['email', 'username', 'password'],
+      valid: () => newIdentity('badreg'),
+    },
     control: { status: 201, changes: true },
   },
   {
@@ -78,7 +94,15 @@ export const ENDPOINTS: readonly Endpoint[] = [
     path: () => '/token',
     family: 'oauth',
     auth: 'none',
-    body: { fields: passwordGrant, required: ['username', 'password'], valid: (c) => ({ grant_type: 'password', username: c.actor.username, password: c.actor.password }) },
+    body: {
+      fields: passwordGrant,
+      required: ['username', 'password'],
+      valid: (c) => ({
+        grant_type: 'password',
+        username: c.actor.username,
+        password: c.actor.password,
+      }),
+    },
     control: { status: 200, changes: true },
   },
   {
@@ -87,7 +111,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
     path: () => '/token',
     family: 'oauth',
     auth: 'none',
-    body: { fields: { grant_type: 'text', refresh_token: 'token', scope: 'text' }, required: ['grant_type', 'refresh_token'], valid: (c) => ({ grant_type: 'refresh_token', refresh_token: c.spare.refresh_token }) },
+    body: {
+      fields: { grant_type: 'text', refresh_token: 'token', scope: 'text' },
+      required: ['grant_type', 'refresh_token'],
+      valid: (c) => ({ grant_type: 'refresh_token', refresh_token: c.spare.refresh_token }),
+    },
     control: { status: 200, changes: true },
   },
   {
@@ -97,17 +125,34 @@ export const ENDPOINTS: readonly Endpoint[] = [
     family: 'problem',
     auth: 'none',
     // The token may come from the cookie instead, so a missing one is a bad request or a failed authentication.
-    body: { fields: { refresh_token: 'token' }, required: ['refresh_token'], valid: (c) => ({ refresh_token: c.spare.refresh_token }), missing: { status: [400, 401, 422] } },
+    body: {
+      fields: { refresh_token: 'token' },
+      required: ['refresh_token'],
+      valid: (c) => ({ refresh_token: c.spare.refresh_token }),
+      missing: { status: [400, 401, 422] },
+    },
     control: { status: 200, changes: true },
   },
-  { name: 'POST /logout', method: 'POST', path: () => '/logout', family: 'problem', auth: 'user', bodyless: true, control: { status: 204, changes: true } },
+  {
+    name: 'POST /logout',
+    method: 'POST',
+    path: () => '/logout',
+    family: 'problem',
+    auth: 'user',
+    bodyless: true,
+    control: { status: 204, changes: true },
+  },
   {
     name: 'POST /revoke',
     method: 'POST',
     path: () => '/revoke',
     family: 'oauth',
     auth: 'none',
-    body: { fields: tokenFields, required: ['token'], valid: (c) => ({ token: c.spare.refresh_token }) },
+    body: {
+      fields: tokenFields,
+      required: ['token'],
+      valid: (c) => ({ token: c.spare.refresh_token }),
+    },
     control: { status: 200, changes: true },
   },
   {
@@ -116,10 +161,21 @@ export const ENDPOINTS: readonly Endpoint[] = [
     path: () => '/introspect',
     family: 'oauth',
     auth: 'admin',
-    body: { fields: tokenFields, required: ['token'], valid: (c) => ({ token: c.spare.access_token }) },
+    body: {
+      fields: tokenFields,
+      required: ['token'],
+      valid: (c) => ({ token: c.spare.access_token }),
+    },
     control: { status: 200, changes: false },
   },
-  { name: 'GET /users/me', method: 'GET', path: () => '/users/me', family: 'problem', auth: 'user', control: { status: 200, changes: false } },
+  {
+    name: 'GET /users/me',
+    method: 'GET',
+    path: () => '/users/me',
+    family: 'problem',
+    auth: 'user',
+    control: { status: 200, changes: false },
+  },
   {
     name: 'PATCH /users/me',
     method: 'PATCH',
@@ -143,7 +199,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
     path: () => '/users/me',
     family: 'problem',
     auth: 'user',
-    body: { fields: { password: 'check' }, required: ['password'], valid: (c) => ({ password: c.actor.password }) },
+    body: {
+      fields: { password: 'check' },
+      required: ['password'],
+      valid: (c) => ({ password: c.actor.password }),
+    },
     control: { status: 204, changes: true },
   },
   {
@@ -155,12 +215,30 @@ export const ENDPOINTS: readonly Endpoint[] = [
     body: {
       fields: { current_password: 'check', new_password: 'opaque' },
       required: ['current_password', 'new_password'],
-      valid: (c) => ({ current_password: c.actor.password, new_password: `another ${c.actor.password} entirely` }),
+      valid: (c) => ({
+        current_password: c.actor.password,
+        new_password: `another ${c.actor.password} entirely`,
+      }),
     },
     control: { status: 204, changes: true },
   },
-  { name: 'GET /users/me/sessions', method: 'GET', path: () => '/users/me/sessions', family: 'problem', auth: 'user', control: { status: 200, changes: false } },
-  { name: 'DELETE /users/me/sessions', method: 'DELETE', path: () => '/users/me/sessions', family: 'problem', auth: 'user', bodyless: true, control: { status: 204, changes: true } },
+  {
+    name: 'GET /users/me/sessions',
+    method: 'GET',
+    path: () => '/users/me/sessions',
+    family: 'problem',
+    auth: 'user',
+    control: { status: 200, changes: false },
+  },
+  {
+    name: 'DELETE /users/me/sessions',
+    method: 'DELETE',
+    path: () => '/users/me/sessions',
+    family: 'problem',
+    auth: 'user',
+    bodyless: true,
+    control: { status: 204, changes: true },
+  },
   {
     name: 'DELETE /users/me/sessions/{id}',
     method: 'DELETE',
@@ -180,7 +258,15 @@ export const ENDPOINTS: readonly Endpoint[] = [
     param: { real: (c) => c.actor.username, path: (v) => `/users/${v}` },
     control: { status: 200, changes: false },
   },
-  { name: 'GET /admin/users', method: 'GET', path: () => '/admin/users', family: 'problem', auth: 'admin', query: true, control: { status: 200, changes: false, query: 'limit=5' } },
+  {
+    name: 'GET /admin/users',
+    method: 'GET',
+    path: () => '/admin/users',
+    family: 'problem',
+    auth: 'admin',
+    query: true,
+    control: { status: 200, changes: false, query: 'limit=5' },
+  },
   {
     name: 'PATCH /admin/users/{id}',
     method: 'PATCH',

@@ -36,16 +36,24 @@ const OAUTH_ERRORS = new Set([
 const LEAK = /node_modules|\/work\/|\.ts:\d+|\bat [\w.<>]+ \(/;
 
 export const unparsable = (f: Family): Expect =>
-  f === 'oauth' ? { status: [400], code: 'invalid_request' } : { status: [400], code: 'invalid_json' };
+  f === 'oauth'
+    ? { status: [400], code: 'invalid_request' }
+    : { status: [400], code: 'invalid_json' };
 export const invalid = (f: Family, field?: string): Expect =>
-  f === 'oauth' ? { status: [400], code: 'invalid_request' } : { status: [422], code: 'validation_failed', field };
+  f === 'oauth'
+    ? { status: [400], code: 'invalid_request' }
+    : { status: [422], code: 'validation_failed', field };
 /** Well-formed but unacceptable as a whole (a deep document, a poisoned key): 400 or 422. */
 export const refused = (f: Family): Expect =>
   f === 'oauth' ? { status: [400], code: 'invalid_request' } : { status: [400, 422] };
 export const tooLarge = (f: Family): Expect =>
-  f === 'oauth' ? { status: [413], code: 'invalid_request' } : { status: [413], code: 'body_too_large' };
+  f === 'oauth'
+    ? { status: [413], code: 'invalid_request' }
+    : { status: [413], code: 'body_too_large' };
 export const badMediaType = (f: Family): Expect =>
-  f === 'oauth' ? { status: [400], code: 'invalid_request' } : { status: [415], code: 'unsupported_media_type' };
+  f === 'oauth'
+    ? { status: [400], code: 'invalid_request' }
+    : { status: [415], code: 'unsupported_media_type' };
 export const anyClientError: Expect = { status: '4xx' };
 export const tolerant: Expect = { tolerant: true };
 
@@ -57,7 +65,10 @@ export function assertAnswer(answer: Answer, family: Family, expect: Expect): vo
     if (answer.status >= 400) assertShape(answer, family, where);
     return;
   }
-  const ok = expect.status === '4xx' ? answer.status >= 400 && answer.status < 500 : expect.status.includes(answer.status);
+  const ok =
+    expect.status === '4xx'
+      ? answer.status >= 400 && answer.status < 500
+      : expect.status.includes(answer.status);
   assert.ok(ok, `status ${JSON.stringify(expect.status)} expected, got ${where}`);
   assertShape(answer, family, where);
   const body = answer.body as Record<string, unknown>;
@@ -65,7 +76,11 @@ export function assertAnswer(answer: Answer, family: Family, expect: Expect): vo
     assert.equal(family === 'oauth' ? body.error : body.code, expect.code, `error code: ${where}`);
   }
   if (expect.challenge) {
-    assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer\b/, `WWW-Authenticate: ${where}`);
+    assert.match(
+      answer.headers.get('www-authenticate') ?? '',
+      /^Bearer\b/,
+      `WWW-Authenticate: ${where}`,
+    );
   }
   if (family === 'problem' && answer.status === 422) assertFieldErrors(body, expect.field, where);
 }
@@ -73,12 +88,18 @@ export function assertAnswer(answer: Answer, family: Family, expect: Expect): vo
 function assertShape(answer: Answer, family: Family, where: string): void {
   const type = answer.headers.get('content-type') ?? '';
   const body = answer.body as unknown;
-  assert.ok(body !== null && typeof body === 'object' && !Array.isArray(body), `a JSON object body: ${where}`);
+  assert.ok(
+    body !== null && typeof body === 'object' && !Array.isArray(body),
+    `a JSON object body: ${where}`,
+  );
   const b = body as Record<string, unknown>;
   if (family === 'oauth') {
     // RFC 6749 §5.2 bodies, never problem+json.
     assert.match(type, JSON_TYPE, `application/json: ${where}`);
-    assert.ok(typeof b.error === 'string' && OAUTH_ERRORS.has(b.error), `an RFC 6749 error: ${where}`);
+    assert.ok(
+      typeof b.error === 'string' && OAUTH_ERRORS.has(b.error),
+      `an RFC 6749 error: ${where}`,
+    );
     assert.equal(typeof b.error_description, 'string', `error_description: ${where}`);
     return;
   }
@@ -89,14 +110,23 @@ function assertShape(answer: Answer, family: Family, where: string): void {
   assert.equal(b.status, answer.status, `problem status equals the HTTP status: ${where}`);
 }
 
-function assertFieldErrors(body: Record<string, unknown>, field: string | undefined, where: string): void {
+function assertFieldErrors(
+  body: Record<string, unknown>,
+  field: string | undefined,
+  where: string,
+): void {
   const errors = body.errors;
   assert.ok(Array.isArray(errors) && errors.length > 0, `422 lists the failing fields: ${where}`);
   for (const e of errors as unknown[]) {
     const item = e as Record<string, unknown>;
-    assert.ok(typeof item.field === 'string' && typeof item.message === 'string', `{field, message}: ${where}`);
+    assert.ok(
+      typeof item.field === 'string' && typeof item.message === 'string',
+      `{field, message}: ${where}`,
+    );
   }
   if (field === undefined) return;
-  const named = (errors as Array<{ field: string }>).some((e) => e.field === field || e.field.startsWith(`${field}.`));
+  const named = (errors as Array<{ field: string }>).some(
+    (e) => e.field === field || e.field.startsWith(`${field}.`),
+  );
   assert.ok(named, `errors name the field ${field}: ${where}`);
 }

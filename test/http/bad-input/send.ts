@@ -25,12 +25,16 @@ export async function send(api: Client, baseUrl: string, req: Req): Promise<Answ
 function sendChunked(baseUrl: string, req: Req, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const request = http.request(new URL(req.path, baseUrl), { method: req.method, headers }, (res) => {
-      answered = true;
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve(toAnswer(res, Buffer.concat(parts).toString('utf8'))));
-    });
+    const request = http.request(
+      new URL(req.path, baseUrl),
+      { method: req.method, headers },
+      (res) => {
+        answered = true;
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve(toAnswer(res, Buffer.concat(parts).toString('utf8'))));
+      },
+    );
     // The server may answer 413 and close while we are still writing: only a missing answer is an error.
     request.on('error', (error) => {
       if (!answered) reject(error);
