@@ -11,7 +11,7 @@ import { renderChart } from './chart.ts';
 import type { GeneratorName } from './lib/generator.ts';
 import { type Ctx, measure, type Row } from './lib/measure.ts';
 import { startPostgres } from './lib/postgres.ts';
-import { markdown, type Results } from './lib/report.ts';
+import { formatJson, markdown, type Results } from './lib/report.ts';
 import { portcullisRows, seed } from './lib/scenarios.ts';
 import { ROOT, startBaseline, startPortcullis } from './lib/servers.ts';
 import { describeMachine, hasCommand } from './lib/system.ts';
@@ -263,7 +263,7 @@ console.log(text);
 
 if (!smoke && values['no-publish'] !== true) {
   const dir = join(ROOT, 'bench');
-  writeFileSync(join(dir, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'results', 'latest.json'), formatJson(results));
   writeFileSync(join(dir, 'chart.svg'), renderChart(results));
   const readme = join(dir, 'README.md');
   const current = readFileSync(readme, 'utf8');

@@ -20,6 +20,21 @@ export interface Results {
   checks: Check[];
 }
 
+/** JSON as the formatter (Biome) writes it: two spaces, short arrays of plain values on one line. */
+export function formatJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2);
+  return `${text.replace(
+    /^(.*)\[\n((?:[ ]+[^[\]{}\n]+\n)+?)[ ]*\](,?)$/gm,
+    (whole, prefix: string, items: string, comma: string) => {
+      const one = `${prefix}[${items
+        .trim()
+        .split(/,\n\s*/)
+        .join(', ')}]${comma}`;
+      return one.length <= 100 ? one : whole;
+    },
+  )}\n`;
+}
+
 const GROUPS: Array<[string, (r: Row) => boolean]> = [
   ['Baselines', (r) => r.id.startsWith('baseline/')],
   ['Portcullis on SQLite', (r) => r.db === 'sqlite'],
