@@ -91,7 +91,9 @@ export async function portcullisRows(
       script: 'refresh',
       connections: 16,
       params: { refresh: await refreshSeeds(ctx, server.url, s, `${prefix}-r1.txt`, 24) },
-      warmup: { refresh: await refreshSeeds(ctx, server.url, s, `${prefix}-r0.txt`, 24) },
+      ...(ctx.warmupSeconds > 0
+        ? { warmup: { refresh: await refreshSeeds(ctx, server.url, s, `${prefix}-r0.txt`, 24) } }
+        : {}),
     }),
   );
   rows.push(
