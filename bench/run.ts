@@ -32,7 +32,10 @@ const started = performance.now();
 const machine = describeMachine();
 const twoCores = cpus().length >= 2 && hasCommand('taskset');
 const dbs = (values.db ?? (smoke ? 'sqlite' : 'sqlite,postgres')).split(',');
-const log = (message: string): void => console.error(`bench: ${message}`);
+const log = (message: string): void =>
+  console.error(
+    `bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s: ${message}`,
+  );
 
 function pickGenerator(): GeneratorName {
   if (values.generator === 'wrk' || values.generator === 'autocannon') return values.generator;

@@ -82,9 +82,10 @@ function childCpuSeconds(times: string): number {
   return total;
 }
 
-export async function runLoad(generator: GeneratorName, spec: LoadSpec): Promise<LoadResult> {
+/** Runs a command under bash and returns what it printed and the CPU seconds it used. */
+export async function runTimed(command: string[]): Promise<{ out: string; cpuSeconds: number }> {
   const script = 'set +e; "$@"; rc=$?; echo BENCH_TIMES; times; exit $rc';
-  const child = spawn('bash', ['-c', script, 'bench-load', ...command(generator, spec)], {
+  const child = spawn('bash', ['-c', script, 'bench-load', ...command], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -99,13 +100,21 @@ export async function runLoad(generator: GeneratorName, spec: LoadSpec): Promise
     child.on('error', reject);
     child.on('close', resolve);
   });
-  const json = /BENCH_RESULT (\{.*\})/.exec(out)?.[1];
-  if (code !== 0 || json === undefined) {
-    throw new Error(`${generator} failed (${code}):\n${out.slice(-2000)}\n${err.slice(-2000)}`);
+  if (code !== 0) {
+    throw new Error(
+      `${command.join(' ').slice(0, 200)} failed (${code}):\n${out.slice(-2000)}\n${err.slice(-2000)}`,
+    );
   }
+  const marker = out.indexOf('BENCH_TIMES');
+  return { out, cpuSeconds: childCpuSeconds(out.slice(marker + 'BENCH_TIMES'.length)) };
+}
+
+export async function runLoad(generator: GeneratorName, spec: LoadSpec): Promise<LoadResult> {
+  const { out, cpuSeconds } = await runTimed(command(generator, spec));
+  const json = /BENCH_RESULT (\{.*\})/.exec(out)?.[1];
+  if (json === undefined) throw new Error(`${generator} printed no result:\n${out.slice(-2000)}`);
   const raw = JSON.parse(json) as RawResult;
   const seconds = raw.duration_us / 1e6;
-  const cpu = childCpuSeconds(out.slice(out.indexOf('BENCH_TIMES') + 'BENCH_TIMES'.length));
   return {
     requests: raw.requests,
     seconds,
@@ -115,6 +124,6 @@ export async function runLoad(generator: GeneratorName, spec: LoadSpec): Promise
     p99Ms: raw.p99_us / 1000,
     maxMs: raw.max_us / 1000,
     errors: raw.connect + raw.read + raw.write + raw.status + raw.timeout,
-    generatorCpuPct: (cpu / seconds) * 100,
+    generatorCpuPct: (cpuSeconds / seconds) * 100,
   };
 }

@@ -1,7 +1,8 @@
 // The scenarios of issue 5 on one Portcullis server: floor, verify, refresh, register, login,
 // mixed, and verify's p99 idle and during a login storm.
-import { runLoad } from './generator.ts';
-import { type Ctx, type Db, measure, type Row, settle, type Target, toRow } from './measure.ts';
+import { fileURLToPath } from 'node:url';
+import { runTimed } from './generator.ts';
+import { type Ctx, type Db, measure, type Row, settle, type Target } from './measure.ts';
 import {
   accessTokens,
   type BenchUser,
@@ -10,6 +11,7 @@ import {
   logins,
   registerUsers,
 } from './seed.ts';
+import type { StormResult, StormSpec } from './storm-runner.ts';
 import { cpuMs, rssSampler } from './system.ts';
 
 export interface Seeded {
@@ -135,49 +137,88 @@ export async function portcullisRows(
   return rows;
 }
 
-/** Verify's latency probe (4 paced connections) alone, then while 16 connections log in. */
+const STORM_RUNNER = fileURLToPath(new URL('./storm-runner.ts', import.meta.url));
+
+/**
+ * Verify's latency with and without a login storm, in alternating 2 s windows (storm-runner.ts):
+ * three rows, the probe idle, the probe during the storm, and the storm's logins.
+ */
 async function stormRows(ctx: Ctx, server: Target, db: Db, s: Seeded): Promise<Row[]> {
-  const probe = {
-    db,
-    script: 'probe' as const,
-    connections: 4,
-    params: { path: '/users/me', tokens: s.tokens, delay: '5' },
-  };
-  const idle = await measure(ctx, server, {
-    ...probe,
-    id: `${db}/verify-idle`,
-    label: 'verify probe (4 paced connections), idle',
-  });
-  const stormPlan = {
-    id: `${db}/login-storm`,
-    label: 'login storm: 16 connections, while the probe runs',
-    db,
-    connections: 16,
+  // Twice the row length, in an even number of windows: as long idle as stormy.
+  const window = ctx.seconds < 4 ? 1 : 2;
+  const spec: StormSpec = {
+    url: server.url,
+    tokens: s.tokens,
+    bodies: s.bodies,
+    seconds: 2 * window * Math.max(1, Math.round(ctx.seconds / window)),
+    windowMs: window * 1000,
+    settleMs: window * 250,
+    probeConnections: 4,
+    probePauseMs: 5,
+    stormConnections: 16,
   };
   await settle(server.pid);
   const cpuBefore = cpuMs(server.pid);
   const rss = rssSampler(server.pid);
-  const storm = runLoad(ctx.generator, {
-    url: server.url,
-    script: 'login',
-    connections: 16,
-    seconds: ctx.seconds + 2,
-    params: { bodies: s.bodies },
-    cpus: ctx.loadCpus,
-  });
-  // Let the storm fill the hashing threads before the probe starts.
-  await new Promise((r) => setTimeout(r, 1000));
-  const during = await measure(ctx, server, {
-    ...probe,
-    id: `${db}/verify-storm`,
-    busy: true,
-    label: 'verify probe during the login storm',
-  });
-  const stormLoad = await storm;
-  const stormRow = toRow(stormPlan, stormLoad, {
-    cpuMs: cpuMs(server.pid) - cpuBefore,
-    peakRssMiB: rss.stop(),
-  });
-  ctx.log(`${stormRow.id.padEnd(34)} ${stormRow.rps.toFixed(0).padStart(7)} req/s`);
-  return [idle, during, stormRow];
+  const pin = ctx.loadCpus ? ['taskset', '-c', ctx.loadCpus] : [];
+  const { out, cpuSeconds } = await runTimed([
+    ...pin,
+    process.execPath,
+    STORM_RUNNER,
+    JSON.stringify(spec),
+  ]);
+  const peakRssMiB = rss.stop();
+  const serverCpuMs = cpuMs(server.pid) - cpuBefore;
+  const json = /BENCH_STORM (\{.*\})/.exec(out)?.[1];
+  if (!json) throw new Error(`storm runner printed no result:\n${out.slice(-2000)}`);
+  const r = JSON.parse(json) as StormResult;
+  const common = {
+    db,
+    requests: 0,
+    errors: 0,
+    peakRssMiB,
+    serverCpuPct: (serverCpuMs / (spec.seconds * 1000)) * 100,
+    cpuUsPerRequest: 0,
+    generatorCpuPct: (cpuSeconds / spec.seconds) * 100,
+  };
+  const probeSeconds = spec.seconds / 2;
+  const rows: Row[] = [
+    {
+      ...common,
+      id: `${db}/verify-idle`,
+      label: 'verify probe (4 paced connections), storm off',
+      connections: spec.probeConnections,
+      requests: r.idle.n,
+      rps: r.idle.n / probeSeconds,
+      p50Ms: r.idle.p50Ms,
+      p99Ms: r.idle.p99Ms,
+      errors: r.errors,
+    },
+    {
+      ...common,
+      id: `${db}/verify-storm`,
+      label: 'verify probe, storm on (alternating 2 s windows)',
+      connections: spec.probeConnections,
+      requests: r.storm.n,
+      rps: r.storm.n / probeSeconds,
+      p50Ms: r.storm.p50Ms,
+      p99Ms: r.storm.p99Ms,
+    },
+    {
+      ...common,
+      id: `${db}/login-storm`,
+      label: 'login storm: 16 connections, in its windows',
+      connections: spec.stormConnections,
+      requests: r.logins,
+      rps: r.logins / r.loginSeconds,
+      p50Ms: 0,
+      p99Ms: 0,
+    },
+  ];
+  for (const row of rows) {
+    ctx.log(
+      `${row.id.padEnd(34)} ${row.rps.toFixed(0).padStart(7)} req/s  p99 ${row.p99Ms.toFixed(1)} ms`,
+    );
+  }
+  return rows;
 }
