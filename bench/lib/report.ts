@@ -64,11 +64,17 @@ export function rowsTable(rows: readonly Row[]): string {
 }
 
 export function checksTable(checks: readonly Check[]): string {
-  const out = ['| target | measured | needed | result |', '|---|--:|--:|---|'];
+  const out = [
+    '| target | req/s ratio | by CPU cost | needed | decided by | result |',
+    '|---|--:|--:|--:|---|---|',
+  ];
   for (const c of checks) {
     const value = c.unit === '×' ? `${c.measured.toFixed(2)}×` : `${c.measured.toFixed(0)} MiB`;
+    const cpu = c.byCpu === undefined ? '' : `${c.byCpu.toFixed(2)}×`;
     const needed = c.unit === '×' ? `${c.op} ${c.target}×` : `${c.op} ${c.target} MiB`;
-    out.push(`| ${c.name} | ${value} | ${needed} | ${c.met ? 'met' : '**missed**'} |`);
+    out.push(
+      `| ${c.name} | ${value} | ${cpu} | ${needed} | ${c.basis} | ${c.met ? 'met' : '**missed**'} |`,
+    );
   }
   return out.join('\n');
 }

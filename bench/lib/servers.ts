@@ -2,7 +2,7 @@
 // baselines of bench/baselines/, each pinned with taskset and stopped with SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,8 @@ export interface PortcullisOptions {
   /** Keep the issuer of an earlier server on the same data, so its tokens stay valid here. */
   issuer?: string;
   workers?: number;
+  /** Extra Node flags (e.g. --cpu-prof): then Node is run explicitly, with the bin's own flags too. */
+  nodeFlags?: string[];
   cpus: string | undefined;
   env?: Record<string, string>;
 }
@@ -136,10 +138,13 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   const port = await freePort();
   const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
   const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
+  const bin = join(ROOT, 'bin', 'portcullis.mjs');
+  const launch = options.nodeFlags
+    ? { args: [...shebangFlags(bin), ...options.nodeFlags, bin, 'serve', ...workers] }
+    : { executable: bin, args: ['serve', ...workers] };
   const running = await startNode({
     name: options.name,
-    executable: join(ROOT, 'bin', 'portcullis.mjs'),
-    args: ['serve', ...workers],
+    ...launch,
     cpus: options.cpus,
     port,
     readyPath: '/healthz',
@@ -167,6 +172,16 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
     databaseUrl,
     removeDataDir: () => rmSync(dataDir, { recursive: true, force: true }),
   };
+}
+
+/** The Node flags of a script's `#!/usr/bin/env -S node FLAGS` line. */
+function shebangFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n')[0] ?? '';
+  return first
+    .replace(/^#!.*?\bnode\b/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 /** A baseline from bench/baselines/, given its port in PORT. */

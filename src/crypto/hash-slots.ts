@@ -1,15 +1,17 @@
 // Where password hashes run: on libuv's thread pool (the async APIs of @node-rs/argon2 and bcrypt),
 // off the event loop, with two rules so that a login storm never starves token verification:
 //
-// 1. At most (pool size − 1) hashes at a time; the rest wait here, in order. One pool thread always
-//    stays free for the other pool work (file reads, DNS, WebCrypto signing and verification).
+// 1. At most (pool size − 1) hashes at a time, and no more than the cores this process may use;
+//    the rest wait here, in order. One pool thread always stays free for the other pool work (file
+//    reads, DNS, WebCrypto verification), and hashes never time-slice one core: argon2id's 19 MiB
+//    working set is evicted from the cache at every switch, so each hash would take longer.
 // 2. The pool's threads run at a lower scheduling priority than the event loop (Linux nice is per
 //    thread, and lowering it needs no privilege): on a busy core the event loop thread wins, so
 //    cheap requests keep their latency while hashes take what is left.
 //
 // Dedicated worker threads would do the same but cost a V8 isolate each (about 20 MiB resident).
 import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 
 /** How much lower than the event loop: nice +10 gives the event loop ≈ 10 times the weight. */
 export const POOL_NICE_STEP = 10;
@@ -84,8 +86,8 @@ export function createHashSlots(width: number): HashSlots {
 
 let shared: HashSlots | undefined;
 
-/** The process's slots: one fewer than libuv's pool threads, at least one. */
+/** The process's slots: one fewer than libuv's pool threads, at most its cores, at least one. */
 export function hashSlots(): HashSlots {
-  shared ??= createHashSlots(Math.max(1, poolSize() - 1));
+  shared ??= createHashSlots(Math.max(1, Math.min(poolSize() - 1, availableParallelism())));
   return shared;
 }
