@@ -93,7 +93,7 @@ function summarise(
   });
   const us = (t: number): string => (t / requests).toFixed(1).padStart(7);
   const rows = [...categories].sort((a, b) => b[1] - a[1]);
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
   return [
     `| where (µs of server CPU per request, ${requests} requests) | µs | share |`,
     '|---|--:|--:|',
