@@ -1,5 +1,7 @@
-// Draws bench/chart.svg from a results file: two panels of horizontal bars (requests per second of
-// one core), the cheap requests and the password work, each on its own linear scale. No library.
+// Draws bench/chart.svg from a results file: two panels of horizontal bars, the cheap requests and
+// the password work, each on its own linear scale. No library. A bar is what one core serves,
+// 1 / (server CPU per request): the same as requests per second when the server had its whole core,
+// and still the server's own figure when a busy machine gave it less (bench/lib/targets.ts).
 //
 //   node bench/chart.ts [bench/results/latest.json] [bench/chart.svg]
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,8 +32,8 @@ const HASHING = [
 ];
 
 const COLOURS = { baseline: '#9aa0a6', sqlite: '#1a73e8', postgres: '#12a4af' };
-const WIDTH = 860;
-const LABEL = 300;
+const WIDTH = 900;
+const LABEL = 330;
 const BAR = 18;
 const GAP = 8;
 
@@ -45,18 +47,23 @@ function name(row: Row): string {
   return row.db ? `Portcullis ${short} (${db})` : row.label;
 }
 
+/** Requests per second one core serves at this CPU cost per request. */
+function perCore(row: Row): number {
+  return row.cpuUsPerRequest > 0 ? 1e6 / row.cpuUsPerRequest : row.rps;
+}
+
 function panel(title: string, rows: Row[], top: number): { svg: string; height: number } {
-  const max = Math.max(1, ...rows.map((r) => r.rps));
+  const max = Math.max(1, ...rows.map(perCore));
   const span = WIDTH - LABEL - 90;
   const parts = [`<text x="12" y="${top + 16}" class="title">${xml(title)}</text>`];
   rows.forEach((row, i) => {
     const y = top + 30 + i * (BAR + GAP);
-    const w = Math.max(1, (row.rps / max) * span);
+    const w = Math.max(1, (perCore(row) / max) * span);
     const colour = row.db ? COLOURS[row.db] : COLOURS.baseline;
     parts.push(
       `<text x="${LABEL - 8}" y="${y + 13}" class="label">${xml(name(row))}</text>`,
       `<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${colour}" rx="2"/>`,
-      `<text x="${(LABEL + w + 6).toFixed(1)}" y="${y + 13}" class="value">${Math.round(row.rps).toLocaleString('en-US')}</text>`,
+      `<text x="${(LABEL + w + 6).toFixed(1)}" y="${y + 13}" class="value">${Math.round(perCore(row)).toLocaleString('en-US')}</text>`,
     );
   });
   return { svg: parts.join('\n'), height: 30 + rows.length * (BAR + GAP) + 10 };
@@ -65,9 +72,13 @@ function panel(title: string, rows: Row[], top: number): { svg: string; height: 
 export function renderChart(results: Results): string {
   const by = new Map(results.rows.map((r) => [r.id, r]));
   const pick = (ids: string[]): Row[] => ids.flatMap((id) => by.get(id) ?? []);
-  const first = panel('Cheap requests: requests per second on one core', pick(CHEAP), 28);
+  const first = panel(
+    'Cheap requests: requests per second one core serves (1 / server CPU per request)',
+    pick(CHEAP),
+    28,
+  );
   const second = panel(
-    'Password work (argon2id m=19 MiB, t=2): requests per second on one core',
+    'Password work (argon2id m=19 MiB, t=2): requests per second one core serves',
     pick(HASHING),
     28 + first.height + 10,
   );

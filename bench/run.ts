@@ -182,7 +182,7 @@ async function sqliteBlock(): Promise<void> {
   rows.push(
     await measure(ctx, nocache, {
       id: 'sqlite/verify-nocache',
-      label: 'verify with VERIFIED_TOKEN_CACHE_SIZE=0 (before)',
+      label: 'verify, cache off: VERIFIED_TOKEN_CACHE_SIZE=0 (the before)',
       db: 'sqlite',
       script: 'get',
       connections: 64,
