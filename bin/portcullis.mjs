@@ -2,8 +2,8 @@
 // The `portcullis` command. Portcullis runs on Node 24; when an older node starts this file
 // (npx on a machine with Node 20 on the PATH), re-run it with the pinned Node 24 of the project.
 // --max-semi-space-size=4 (MiB): V8's young generation grows to 32 MiB by default under load; a
-// server's requests die young in far less, and the smaller heap keeps `serve` near 140 MiB resident
-// with no measurable loss of throughput (bench/README.md). Cluster workers inherit it.
+// server's requests die young in far less, and the smaller heap keeps `serve` near 145 MiB resident
+// at no throughput cost we could measure (bench/README.md). Cluster workers inherit it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
