@@ -88,6 +88,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
       keys,
       revocations,
       clock,
+      verifiedCacheSize: config.verifiedTokenCacheSize,
     }),
     refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
     revocations,

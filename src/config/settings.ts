@@ -37,6 +37,7 @@ export interface Settings {
   readonly passwordHashParallelism: number;
   readonly keysReloadSeconds: number;
   readonly revocationPollMs: number;
+  readonly verifiedTokenCacheSize: number;
   readonly defaultClientId: string;
   readonly logLevel: string;
   readonly redisPrefix: string;
@@ -288,6 +289,12 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'PASSWORD_HASH_PARALLELISM', key: 'passwordHashParallelism', parse: int(1, 16, 1) },
   { name: 'KEYS_RELOAD_SECONDS', key: 'keysReloadSeconds', parse: int(1, 86_400, 60) },
   { name: 'REVOCATION_POLL_MS', key: 'revocationPollMs', parse: int(100, 60_000, 1000) },
+  // Verified access tokens remembered by the hot path (0 turns the cache off): ~1.5 KB each.
+  {
+    name: 'VERIFIED_TOKEN_CACHE_SIZE',
+    key: 'verifiedTokenCacheSize',
+    parse: int(0, 1_000_000, 10_000),
+  },
   {
     name: 'DEFAULT_CLIENT_ID',
     key: 'defaultClientId',

@@ -7,6 +7,7 @@
 import type { Algorithm } from '@node-rs/argon2';
 import * as argon2 from '@node-rs/argon2';
 import * as bcrypt from '@node-rs/bcrypt';
+import { hashSlots } from './hash-slots.ts';
 import { parseLegacyHash, verifyLegacy } from './legacy-hashes.ts';
 import { randomToken } from './random.ts';
 
@@ -74,7 +75,7 @@ async function verifyBcrypt(hash: string, password: string): Promise<boolean> {
   // bcrypt kept only the first 72 bytes (and C bcrypt stops at NUL): such a password cannot be
   // checked in full, so it is refused (the user resets it), after the same work so timing is equal.
   const refused = password.includes('\0') || Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
-  const matches = await bcrypt.verify(password, hash);
+  const matches = await hashSlots().run(() => bcrypt.verify(password, hash));
   return matches && !refused;
 }
 
@@ -110,8 +111,9 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     parallelism: Math.max(STORED_LIMITS.parallelism, params.parallelism),
   };
 
-  // The async API runs on the libuv thread pool, off the event loop.
-  const hash = (password: string): Promise<string> => argon2.hash(password, options);
+  // The async API runs on the libuv thread pool, off the event loop (see hash-slots.ts).
+  const hash = (password: string): Promise<string> =>
+    hashSlots().run(() => argon2.hash(password, options));
 
   async function verifyArgon2(stored: string, password: string): Promise<boolean> {
     const found = argon2.parseOptions(stored);
@@ -122,7 +124,7 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     ) {
       return false;
     }
-    return argon2.verify(stored, password);
+    return hashSlots().run(() => argon2.verify(stored, password));
   }
 
   async function verify(stored: string, password: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // The refresh_tokens table: keyed hashes of single-use refresh tokens, one chain per session.
 import type { Kysely, Selectable } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { RefreshTokensTable, Schema } from './schema.ts';
 
 export interface RefreshToken {
@@ -21,43 +22,44 @@ export interface RefreshTokenRepository {
   deleteForSession(sessionId: string): Promise<number>;
 }
 
+// Every refresh runs these three (see prepared.ts).
+const insertToken = prepare(['hash', 'sessionId', 'userId', 'createdAt', 'expiresAt'], (db, p) =>
+  db.insertInto('refresh_tokens').values({
+    token_hash: p.hash,
+    session_id: p.sessionId,
+    user_id: p.userId,
+    created_at: p.createdAt,
+    expires_at: p.expiresAt,
+    used_at: null,
+  }),
+);
+const byHash = prepare(['hash'], (db, p) =>
+  db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', p.hash),
+);
+const markTokenUsed = prepare(['hash', 'now'], (db, p) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({ used_at: p.now })
+    .where('token_hash', '=', p.hash)
+    .where('used_at', 'is', null),
+);
+
 export function createRefreshTokenRepository(db: Kysely<Schema>): RefreshTokenRepository {
   return {
     async insert(t: NewRefreshToken): Promise<void> {
-      await mapConflict(() =>
-        db
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: t.hash,
-            session_id: t.sessionId,
-            user_id: t.userId,
-            created_at: t.createdAt,
-            expires_at: t.expiresAt,
-            used_at: null,
-          })
-          .execute(),
-      );
+      await mapConflict(() => insertToken(db, t));
     },
 
     async findByHash(hash: string): Promise<RefreshToken | undefined> {
-      const row = await db
-        .selectFrom('refresh_tokens')
-        .selectAll()
-        .where('token_hash', '=', hash)
-        .executeTakeFirst();
+      const row = (await byHash(db, { hash })).rows[0];
       return row && toRefreshToken(row);
     },
 
     async markUsed(hash: string, now: number): Promise<boolean> {
       // One conditional UPDATE, no read-then-write: of concurrent refreshes with the same
       // token exactly one changes the row; every other caller sees false (reuse).
-      const result = await db
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('token_hash', '=', hash)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+      const result = await markTokenUsed(db, { hash, now });
+      return result.numAffectedRows === 1n;
     },
 
     async deleteForSession(sessionId: string): Promise<number> {

@@ -1,6 +1,7 @@
 // The sessions table: one row per login (device), the unit that refresh and revocation act on.
 import type { Kysely, Selectable } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { Schema, SessionsTable } from './schema.ts';
 import { hasNul } from './text.ts';
 
@@ -29,6 +30,17 @@ export interface SessionRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+// Every refresh reads and touches its session (see prepared.ts).
+const byId = prepare(['id'], (db, p) =>
+  db.selectFrom('sessions').selectAll().where('id', '=', p.id),
+);
+const touchSession = prepare(['id', 'lastUsedAt', 'expiresAt'], (db, p) =>
+  db
+    .updateTable('sessions')
+    .set({ last_used_at: p.lastUsedAt, expires_at: p.expiresAt })
+    .where('id', '=', p.id),
+);
+
 export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
   return {
     async create(s: NewSession): Promise<void> {
@@ -53,11 +65,7 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
 
     async findById(id: string): Promise<Session | undefined> {
       if (hasNul(id)) return undefined;
-      const row = await db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const row = (await byId(db, { id })).rows[0];
       return row && toSession(row);
     },
 
@@ -75,11 +83,7 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
     },
 
     async touch(id: string, lastUsedAt: number, expiresAt: number): Promise<void> {
-      await db
-        .updateTable('sessions')
-        .set({ last_used_at: lastUsedAt, expires_at: expiresAt })
-        .where('id', '=', id)
-        .execute();
+      await touchSession(db, { id, lastUsedAt, expiresAt });
     },
 
     async revoke(id: string, now: number): Promise<boolean> {

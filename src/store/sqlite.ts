@@ -1,7 +1,7 @@
 // SQLite through Node's built-in node:sqlite (no native addon), served to Kysely's SqliteDialect.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -37,30 +37,52 @@ export function openSqliteFile(path: string): DatabaseSync {
   return db;
 }
 
+// Kysely prepares every query it runs; SQLite's parse and plan cost as much as a primary-key read,
+// so prepared statements are kept per SQL text (bounded: IN lists of many lengths make new texts).
+const STATEMENT_CACHE_SIZE = 256;
+
 /** Kysely's SqliteDatabase interface over a node:sqlite DatabaseSync. */
 export function sqliteAdapter(db: DatabaseSync): SqliteDatabase {
+  const prepared = new Map<string, SqliteStatement>();
   return {
     close(): void {
+      prepared.clear();
       if (db.isOpen) db.close();
     },
     prepare(sql: string): SqliteStatement {
-      const statement = db.prepare(sql);
-      return {
-        // A statement that yields columns (SELECT, PRAGMA, … RETURNING) is read with all().
-        reader: statement.columns().length > 0,
-        // node:sqlite rows have a null prototype; pg's are plain objects. Give callers one shape.
-        all: (parameters) => statement.all(...toSqlite(parameters)).map(plain),
-        run: (parameters) => statement.run(...toSqlite(parameters)),
-        iterate: function* (parameters) {
-          for (const row of statement.iterate(...toSqlite(parameters))) yield plain(row);
-        },
-      };
+      const cached = prepared.get(sql);
+      if (cached) return cached;
+      const statement = wrapStatement(db.prepare(sql));
+      // Oldest first out; Kysely runs one query at a time on this connection, so reuse is safe.
+      if (prepared.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = prepared.keys().next();
+        if (!oldest.done) prepared.delete(oldest.value);
+      }
+      prepared.set(sql, statement);
+      return statement;
     },
   };
 }
 
-function plain(row: unknown): unknown {
-  return { ...(row as object) };
+function wrapStatement(statement: StatementSync): SqliteStatement {
+  const names = statement.columns().map((column) => column.name);
+  // node:sqlite's row objects have a null prototype (pg's are plain) and are slow to copy; rows are
+  // read as arrays and built as plain objects here: one shape for callers, a third of the cost.
+  statement.setReturnArrays(true);
+  const plain = (values: unknown): Record<string, unknown> => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = (values as unknown[])[i];
+    return row;
+  };
+  return {
+    // A statement that yields columns (SELECT, PRAGMA, … RETURNING) is read with all().
+    reader: names.length > 0,
+    all: (parameters) => statement.all(...toSqlite(parameters)).map(plain),
+    run: (parameters) => statement.run(...toSqlite(parameters)),
+    iterate: function* (parameters) {
+      for (const row of statement.iterate(...toSqlite(parameters))) yield plain(row);
+    },
+  };
 }
 
 function toSqlite(parameters: ReadonlyArray<unknown>): SQLInputValue[] {

@@ -1,6 +1,8 @@
 // The users table: accounts, their normalised login names, roles and scopes.
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { batchedLookup } from './batch.ts';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { Schema, UsersTable } from './schema.ts';
 import { hasNul } from './text.ts';
 
@@ -49,7 +51,28 @@ export interface UserRepository {
   count(): Promise<number>;
 }
 
+// GET /users/me reads a user by id on every request (see prepared.ts).
+const byId = prepare(['id'], (db, p) => db.selectFrom('users').selectAll().where('id', '=', p.id));
+
 export function createUserRepository(db: Kysely<Schema>): UserRepository {
+  const one = async (id: string) => (await byId(db, { id })).rows[0];
+  // Outside a transaction, reads by id made in one turn of the event loop share a query
+  // (batch.ts); inside one, they run at once on the transaction's connection.
+  const lookup = db.isTransaction
+    ? one
+    : batchedLookup(
+        async (ids) =>
+          ids.length === 1
+            ? (await byId(db, { id: ids[0] })).rows
+            : db.selectFrom('users').selectAll().where('id', 'in', ids).execute(),
+        (row) => row.id,
+      );
+  const findById = async (id: string): Promise<User | undefined> => {
+    if (hasNul(id)) return undefined;
+    const row = await lookup(id);
+    // A User of its own for every caller: rows may be shared by a batch.
+    return row && toUser(row);
+  };
   const findBy = async (
     column: 'id' | 'username_norm' | 'email_norm',
     value: string,
@@ -100,7 +123,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
       return new Set(rows.map((r) => r.id));
     },
 
-    findById: (id) => findBy('id', id),
+    findById,
     findByUsernameNorm: (norm) => findBy('username_norm', norm),
     findByEmailNorm: (norm) => findBy('email_norm', norm),
 

@@ -1,16 +1,12 @@
 // RFC 9068 access tokens: issue and verify. No HTTP, no environment: everything is passed in.
-import {
-  decodeProtectedHeader,
-  type JWTPayload,
-  errors as joseErrors,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Algorithm } from '../config/settings.ts';
 import { uuidv7 } from '../crypto/random.ts';
 import { AuthenticationError } from '../errors/index.ts';
-import type { KeyRing } from './keys.ts';
+import { signJws } from './jws-sign.ts';
+import type { KeyRing, VerifyKey } from './keys.ts';
 import type { RevocationList } from './revocation.ts';
+import { createVerifiedTokenCache } from './verified-cache.ts';
 
 export interface AccessClaims {
   iss: string;
@@ -33,6 +29,8 @@ export interface AccessTokenOptions {
   keys: KeyRing;
   revocations: RevocationList;
   clock: () => number;
+  /** How many verified tokens to remember (0: verify every request in full); see verified-cache.ts. */
+  verifiedCacheSize?: number;
 }
 
 export interface IssueInput {
@@ -57,9 +55,21 @@ const LEEWAY_SECONDS = 5;
 // Far above any token we issue (well under 1 KB); anything longer is refused before parsing.
 const MAX_TOKEN_LENGTH = 4096;
 const KEY_RELOAD_INTERVAL_MS = 5_000;
+export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
+
+interface Verified {
+  claims: AccessClaims;
+  nbf: number | undefined;
+  kid: string;
+  key: VerifyKey;
+}
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   let lastReload = 0;
+  const verified = createVerifiedTokenCache(
+    options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE,
+  );
+  const maxAgeSeconds = options.ttlSeconds + LEEWAY_SECONDS;
 
   async function keyFor(kid: unknown) {
     if (typeof kid !== 'string' || kid.length > 128) return undefined;
@@ -74,6 +84,24 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   }
 
   async function verifySignature(token: string): Promise<AccessClaims> {
+    const hit = verified.get(token);
+    if (hit) {
+      // A hit skips only the signature: the key must still be trusted and every time claim must
+      // still hold at this instant, exactly as jose would judge it; otherwise the full check decides.
+      if (
+        options.keys.verification(hit.kid) === hit.key &&
+        timesHold(hit.claims, hit.nbf, options.clock(), maxAgeSeconds)
+      ) {
+        return hit.claims;
+      }
+      verified.delete(token);
+    }
+    const result = await verifyInFull(token);
+    verified.set(token, { ...result, claims: Object.freeze(result.claims) });
+    return result.claims;
+  }
+
+  async function verifyInFull(token: string): Promise<Verified> {
     const fail = (why: string) => new AuthenticationError(why, true);
     // Exactly three canonical base64url segments: one token, one spelling (no padding, no spare bits).
     if (token.length > MAX_TOKEN_LENGTH || !isCompactJws(token)) {
@@ -90,8 +118,10 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       throw fail('The access token is signed with another algorithm.');
     if (FORBIDDEN_HEADERS.some((name) => name in header))
       throw fail('The access token carries a forbidden header.');
-    const key = await keyFor(header.kid);
-    if (!key) throw fail('The access token is signed by an unknown key.');
+    const kid = header.kid;
+    const key = await keyFor(kid);
+    if (!key || typeof kid !== 'string')
+      throw fail('The access token is signed by an unknown key.');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key, {
@@ -100,7 +130,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         issuer: options.issuer,
         audience: options.audience,
         requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'client_id'],
-        maxTokenAge: options.ttlSeconds + LEEWAY_SECONDS,
+        maxTokenAge: maxAgeSeconds,
         clockTolerance: LEEWAY_SECONDS,
         currentDate: new Date(options.clock()),
       }));
@@ -109,7 +139,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       if (error instanceof joseErrors.JOSEError) throw fail('The access token is invalid.');
       throw error;
     }
-    return checkClaims(payload, options.clock(), fail);
+    const claims = checkClaims(payload, options.clock(), fail);
+    return { claims, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined, kid, key };
   }
 
   return {
@@ -131,9 +162,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         scope: input.scope,
         preferred_username: input.username,
       };
-      const token = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: options.algorithm, typ: 'at+jwt', kid })
-        .sign(key);
+      const token = signJws(options.algorithm, { typ: 'at+jwt', kid }, claims, key);
       return { token, claims };
     },
     async verify(token) {
@@ -145,6 +174,21 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
     verifySignature,
   };
+}
+
+/** jose's time rules (nbf, exp, maxTokenAge, iat not ahead) plus checkClaims' own, at `nowMs`. */
+function timesHold(
+  claims: AccessClaims,
+  nbf: number | undefined,
+  nowMs: number,
+  maxAgeSeconds: number,
+): boolean {
+  const now = Math.floor(nowMs / 1000);
+  if (nbf !== undefined && nbf > now + LEEWAY_SECONDS) return false;
+  if (claims.exp <= now - LEEWAY_SECONDS) return false;
+  const age = now - claims.iat;
+  if (age - LEEWAY_SECONDS > maxAgeSeconds || age < -LEEWAY_SECONDS) return false;
+  return claims.iat <= nowMs / 1000 + LEEWAY_SECONDS;
 }
 
 function isCompactJws(token: string): boolean {

@@ -1,5 +1,6 @@
 // Opaque refresh tokens: 256 random bits, stored only as a keyed hash (HMAC with a pepper), so a
 // copy of the database yields no usable token.
+import { createSecretKey } from 'node:crypto';
 import { deriveKey, hmacSha256, randomToken } from '../crypto/random.ts';
 
 export interface RefreshTokenCodec {
@@ -18,8 +19,9 @@ export function createRefreshTokenCodec(
   secretKey: Uint8Array,
   pepper?: Uint8Array,
 ): RefreshTokenCodec {
-  const hashKey = pepper ?? deriveKey(secretKey, 'refresh-token-hash');
-  const rotationKey = deriveKey(secretKey, 'refresh-token-rotation');
+  // Key objects made once: every refresh computes three HMACs (see hmacSha256).
+  const hashKey = createSecretKey(pepper ?? deriveKey(secretKey, 'refresh-token-hash'));
+  const rotationKey = createSecretKey(deriveKey(secretKey, 'refresh-token-rotation'));
   return {
     create: () => randomToken(32),
     successor: (token) => hmacSha256(rotationKey, `rotate:${token}`),

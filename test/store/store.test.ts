@@ -19,6 +19,7 @@ import {
 } from '../support/postgres.ts';
 import { accountSecurityCases } from './cases-account-security.ts';
 import { auditCases } from './cases-audit.ts';
+import { hotPathCases } from './cases-hot-paths.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
@@ -32,6 +33,7 @@ const cases: StoreCase[] = [
   ...tokenCases,
   ...auditCases,
   ...accountSecurityCases,
+  ...hotPathCases,
 ];
 
 for (const kind of testDatabases()) {
