@@ -138,7 +138,10 @@ async function loadKey(row: SigningKey, sealKey: Uint8Array): Promise<LoadedKey>
     retiredAt: row.retiredAt,
     publicJwk,
     publicKey: (await importJWK(publicJwk, row.alg)) as CryptoKey,
-    privateKey: (await importJWK(JSON.parse(privateText) as JWK, row.alg)) as CryptoKey,
+    // Extractable only so node:crypto can sign with it (jws-sign.ts); it never leaves the process.
+    privateKey: (await importJWK(JSON.parse(privateText) as JWK, row.alg, {
+      extractable: true,
+    })) as CryptoKey,
   };
 }
 

@@ -32,7 +32,9 @@ describe('signJws', () => {
     test(`${alg}: jose verifies it, header is exactly {alg, typ, kid}`, async () => {
       const pair = await generateKeyPair(alg, { extractable: true });
       // The server's keys are imported from JWK, as keys.ts loads them.
-      const privateKey = await importJWK(await exportJWK(pair.privateKey), alg);
+      const privateKey = await importJWK(await exportJWK(pair.privateKey), alg, {
+        extractable: true,
+      });
       const token = signJws(alg, { typ: 'at+jwt', kid: 'k1' }, claims, privateKey as CryptoKey);
       const { payload, protectedHeader } = await jwtVerify(token, pair.publicKey, {
         algorithms: [alg],
