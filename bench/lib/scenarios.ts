@@ -29,7 +29,9 @@ export async function seed(
   prefix: string,
   poolSize: number,
 ): Promise<Seeded> {
-  const users = await registerUsers(url, prefix, 8);
+  // More accounts than login connections, so no two logins of one account run at once (the lockout
+  // allows one check per account at a time).
+  const users = await registerUsers(url, prefix, 64);
   const sessions = await logins(url, users, users.length);
   const tokens = await accessTokens(url, sessions, poolSize);
   return {

@@ -79,13 +79,16 @@ async function probe(): Promise<void> {
 }
 
 async function login(lane: number): Promise<void> {
-  let n = lane;
+  // Each lane logs in its own accounts (lane, lane + width, …): the lockout lets one check per
+  // account run at a time, so two lanes on one account would be refused.
+  let k = 0;
   while (performance.now() < end) {
     if (!stormOn(performance.now())) {
       await new Promise((r) => setTimeout(r, 10));
       continue;
     }
-    const body = bodies[n++ % bodies.length] as string;
+    const n = lane + spec.stormConnections * k++;
+    const body = bodies[n % bodies.length] as string;
     const status = await send(
       stormAgent,
       'POST',
