@@ -4,14 +4,16 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PAGES, WEB_DIR } from '../../src/server/routes/pages.ts';
+import { PAGES, renderPage, WEB_DIR } from '../../src/server/routes/pages.ts';
 import { type Client, client } from '../support/http.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 
 const ASSETS = join(WEB_DIR, 'assets');
-const html = Object.values(PAGES).map((file): [string, string] => [
+// Pages with a link of their own in the shared navigation.
+const NAV: Record<string, true> = { '/': true, '/account': true, '/admin': true };
+const html = Object.entries(PAGES).map(([path, file]): [string, string] => [
   file,
-  readFileSync(join(WEB_DIR, file), 'utf8'),
+  renderPage(path, file),
 ]);
 const scripts = readdirSync(ASSETS)
   .filter((f) => f.endsWith('.js'))
@@ -80,7 +82,13 @@ describe('web/ as served', () => {
       assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8');
       assert.equal(answer.headers.get('cache-control'), 'no-cache');
       assert.deepEqual(answer.headers.getSetCookie(), []);
-      assert.equal(answer.text, readFileSync(join(WEB_DIR, file), 'utf8'));
+      assert.equal(answer.text, renderPage(path, file));
+      assert.doesNotMatch(answer.text, /<!-- site-(header|footer) -->/, `${path}: unfilled slot`);
+      assert.equal(
+        (answer.text.match(/aria-current="page"/g) ?? []).length,
+        path in NAV ? 1 : 0,
+        path,
+      );
       assert.equal((await api.request('HEAD', path)).status, 200);
     }
   });

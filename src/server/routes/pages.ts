@@ -20,6 +20,22 @@ export const PAGES: Readonly<Record<string, string>> = {
   '/verify': 'verify.html',
 };
 
+const partial = (name: string): string =>
+  readFileSync(join(WEB_DIR, 'partials', name), 'utf8')
+    .replace(/^ {2}/, '')
+    .trimEnd();
+
+/** A page as served: its file with the shared header (its own nav link marked current) and footer. */
+export function renderPage(path: string, file: string): string {
+  const header = partial('header.html').replace(
+    `<a href="${path}"`,
+    `<a aria-current="page" href="${path}"`,
+  );
+  return readFileSync(join(WEB_DIR, file), 'utf8')
+    .replace('<!-- site-header -->', header)
+    .replace('<!-- site-footer -->', partial('footer.html'));
+}
+
 export async function pageRoutes(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
     root: join(WEB_DIR, 'assets'),
@@ -29,7 +45,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     list: false,
   });
   for (const [path, file] of Object.entries(PAGES)) {
-    const html = readFileSync(join(WEB_DIR, file));
+    const html = renderPage(path, file);
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
       // Revalidated on every visit, so a deploy never leaves a page on stale scripts.
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html),
