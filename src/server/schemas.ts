@@ -126,6 +126,17 @@ export const browserSessionSchema = {
   },
 } as const;
 
+/** A string field of at most `max` characters. */
+export const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
+
+/** A closed object: unknown members are dropped by the validator, never honoured. */
+export const object = (required: string[], properties: Record<string, unknown>) => ({
+  type: 'object',
+  required,
+  additionalProperties: false,
+  properties,
+});
+
 export const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` });
 
 /** Error answers for the documentation; `ids` picks problem or OAuth bodies. */

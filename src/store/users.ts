@@ -89,24 +89,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
   return {
     async create(user: NewUser): Promise<User> {
       const row = await mapConflict(() =>
-        db
-          .insertInto('users')
-          .values({
-            id: user.id,
-            email: user.email,
-            email_norm: user.emailNorm,
-            username: user.username,
-            username_norm: user.usernameNorm,
-            password_hash: user.passwordHash,
-            is_active: flag(user.isActive),
-            is_superuser: flag(user.isSuperuser),
-            is_verified: flag(user.isVerified),
-            scopes: joinScopes(user.scopes),
-            created_at: user.createdAt,
-            updated_at: user.createdAt,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow(),
+        db.insertInto('users').values(toRow(user)).returningAll().executeTakeFirstOrThrow(),
       );
       return toUser(row);
     },

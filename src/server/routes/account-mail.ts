@@ -8,15 +8,8 @@ import type { Services } from '../../auth/services.ts';
 import { AuthenticationError, ValidationError } from '../../errors/index.ts';
 import type { User } from '../../store/index.ts';
 import { callerOf, type Guards } from '../authenticate.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, object, str } from '../schemas.ts';
 
-const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
-const object = (required: string[], properties: Record<string, unknown>) => ({
-  type: 'object',
-  required,
-  additionalProperties: false,
-  properties,
-});
 const accepted = {
   202: object(['detail'], { detail: { type: 'string' } }),
 };

@@ -10,7 +10,7 @@ import { AppError, AuthenticationError } from '../../errors/index.ts';
 import { clientInfo } from '../authenticate.ts';
 import { COOKIE, clearSessionCookies, cookieOf, setSessionCookies } from '../cookies.ts';
 import { createCsrfTokens, requireCsrfToken, requireSameOrigin } from '../csrf.ts';
-import { errorResponses, ref, userView } from '../schemas.ts';
+import { errorResponses, ref, str, userView } from '../schemas.ts';
 
 interface LoginBody {
   username: string;
@@ -23,8 +23,6 @@ interface CheckBody {
   username?: string;
   email?: string;
 }
-
-const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
 
 export interface BrowserHandlers {
   login(request: FastifyRequest<{ Body: LoginBody }>, reply: FastifyReply): Promise<FastifyReply>;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import type { Services } from '../../auth/services.ts';
 import type { Guards } from '../authenticate.ts';
 import { COOKIE, cookieOf } from '../cookies.ts';
-import { errorResponses, ref } from '../schemas.ts';
+import { errorResponses, object, ref, str } from '../schemas.ts';
 import { accountHandlers } from './account.ts';
 import { accountMailRoutes } from './account-mail.ts';
 import { adminHandlers } from './admin.ts';
@@ -13,18 +13,11 @@ import { oauthRoutes } from './oauth.ts';
 import { totpRoutes } from './totp.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
-const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
 const bearer = [{ oauth2: [] }];
 const admin = [{ oauth2: ['admin'] }];
 const noContent = { 204: { type: 'null', description: 'Done.' } };
 // Handlers type their own body/params; the route schema guarantees that shape at run time.
 const h = (fn: unknown): RouteHandlerMethod => fn as RouteHandlerMethod;
-const object = (required: string[], properties: Record<string, unknown>) => ({
-  type: 'object',
-  required,
-  additionalProperties: false,
-  properties,
-});
 
 export async function routes(
   app: FastifyInstance,

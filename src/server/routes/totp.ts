@@ -9,16 +9,9 @@ import {
   totpStatus,
 } from '../../auth/totp-enrolment.ts';
 import { callerOf, type Guards } from '../authenticate.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, object, str } from '../schemas.ts';
 import { loadActiveUser } from './account-mail.ts';
 
-const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
-const object = (required: string[], properties: Record<string, unknown>) => ({
-  type: 'object',
-  required,
-  additionalProperties: false,
-  properties,
-});
 const security = [{ oauth2: [] }];
 const tags = ['two-factor'];
 
