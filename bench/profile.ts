@@ -14,7 +14,7 @@ import { startPostgres } from './lib/postgres.ts';
 import { seed } from './lib/scenarios.ts';
 import { linesFile, logins } from './lib/seed.ts';
 import { startPortcullis } from './lib/servers.ts';
-import { cpuMs, hasCommand } from './lib/system.ts';
+import { cpuMs, hasCommand, threadCpuMs } from './lib/system.ts';
 
 interface CallFrame {
   functionName: string;
@@ -33,7 +33,7 @@ interface Profile {
 
 // First match wins: the category of a sample is that of the innermost frame that matches one.
 const CATEGORIES: Array<[string, (f: CallFrame) => boolean]> = [
-  ['SQLite (node:sqlite calls)', (f) => /src\/store\/sqlite\.ts/.test(f.url)],
+  ['SQLite (node:sqlite calls)', (f) => /(src|dist)\/store\/sqlite\.[jt]s/.test(f.url)],
   ['PostgreSQL driver (pg)', (f) => /node_modules\/pg(-[a-z]+)?\//.test(f.url)],
   ['Kysely', (f) => /node_modules\/kysely\//.test(f.url)],
   [
@@ -54,7 +54,7 @@ const CATEGORIES: Array<[string, (f: CallFrame) => boolean]> = [
       ),
   ],
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
-  ['Portcullis rules and routes', (f) => /\/src\//.test(f.url)],
+  ['Portcullis rules and routes', (f) => /\/(src|dist)\//.test(f.url)],
 ];
 
 /** Only the samples taken while the load ran (both clocks are the system's monotonic clock, µs). */
@@ -78,7 +78,7 @@ function summarise(
     if (at < from || at > to) return;
     if (!node || node.callFrame.functionName === '(idle)') return;
     busy += dt;
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, '$1/')}`;
+    const name = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|src|dist)\//, '$1/')}`;
     self.set(name, (self.get(name) ?? 0) + dt);
     let category = 'other (Node internals, promises, timers)';
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -140,6 +140,11 @@ try {
       params: async () => ({ path: '/users/me', tokens: s.tokens }),
     },
     login: { script: 'login', connections: 16, params: async () => ({ bodies: s.bodies }) },
+    register: {
+      script: 'register',
+      connections: 16,
+      params: async () => ({ prefix: `${prefix}g` }),
+    },
     refresh: {
       script: 'refresh',
       connections: 16,
@@ -153,10 +158,12 @@ try {
     },
   };
   const plan = plans[scenario];
-  if (!plan) throw new Error(`unknown scenario ${scenario}: floor, verify, login or refresh`);
+  if (!plan)
+    throw new Error(`unknown scenario ${scenario}: floor, verify, login, register or refresh`);
   const params = await plan.params();
   await settle(server.pid);
   const before = cpuMs(server.pid);
+  const threadsBefore = threadCpuMs(server.pid);
   const from = Number(process.hrtime.bigint() / 1000n);
   const load = await runLoad(generator, {
     url: server.url,
@@ -169,6 +176,10 @@ try {
   await settle(server.pid);
   const to = Number(process.hrtime.bigint() / 1000n);
   const used = cpuMs(server.pid) - before;
+  const threads = [...threadCpuMs(server.pid)]
+    .map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const)
+    .filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1]);
   await server.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile was written');
@@ -179,6 +190,9 @@ try {
     `${scenario} on ${values.db}: ${load.requests} requests, ${load.rps.toFixed(0)} req/s, ` +
       `${((used * 1000) / load.requests).toFixed(0)} µs of server CPU each (/proc, all threads); ` +
       'below, the main thread only, as sampled (profiling slows it a little).\n',
+  );
+  console.log(
+    `by thread (/proc, µs per request): ${threads.map(([n, ms]) => `${n} ${((ms * 1000) / load.requests).toFixed(0)}`).join(', ')}\n`,
   );
   console.log(summarise(profile, load.requests, from, to));
 } finally {

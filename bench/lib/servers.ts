@@ -1,6 +1,6 @@
 // The processes under test: Portcullis itself (`portcullis serve`, as a user runs it) and the
 // baselines of bench/baselines/, each pinned with taskset and stopped with SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -104,6 +104,21 @@ export async function startNode(options: StartOptions): Promise<Running> {
   };
 }
 
+let built = false;
+
+/** The bench measures what `npm install` leaves: the JavaScript build, rebuilt if src/ is newer. */
+async function ensureBuilt(): Promise<void> {
+  if (built) return;
+  const { pickEntry } = (await import(join(ROOT, 'bin', 'entry.mjs'))) as {
+    pickEntry(root: string): string;
+  };
+  if (!pickEntry(ROOT).endsWith('.js')) {
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    if (!pickEntry(ROOT).endsWith('.js')) throw new Error('npm run build did not produce dist/');
+  }
+  built = true;
+}
+
 export interface PortcullisOptions {
   name: string;
   databaseUrl?: string;
@@ -132,6 +147,7 @@ export interface PortcullisServer extends Running {
  * apply), in production mode with the defaults: ES256, argon2id at the OWASP parameters.
  */
 export async function startPortcullis(options: PortcullisOptions): Promise<PortcullisServer> {
+  await ensureBuilt();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const secretKey = options.secretKey ?? randomBytes(32).toString('hex');
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dataDir, 'portcullis.db')}`;

@@ -37,6 +37,32 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
 }
 
+/** CPU time (ms) of a process's threads, summed by thread name (libuv-worker, V8 workers, …). */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(pid)
+          ? 'main thread'
+          : text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+      out.set(name, (out.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended.
+    }
+  }
+  return out;
+}
+
 /** The process and all its descendants (a cluster's workers), by scanning /proc. */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
