@@ -21,5 +21,7 @@ if [[ $# -eq 0 || "$*" == *browser* ]]; then bash .ci/chromium.sh; fi
 
 node --version
 tsc --noEmit
+# The CLI suites run `portcullis` as users do, which runs the JavaScript build: make it current.
+node scripts/build.mjs
 # Files run in parallel processes (two cores); each test builds its own servers and databases.
 exec node --test --test-concurrency=2 --test-timeout=120000 "${@:-test/**/*.test.ts}"

@@ -3,6 +3,7 @@
 // stored entry breaks the chain from that row on (`portcullis audit verify`).
 import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { prepare } from './prepared.ts';
 import type { AuditLogTable, Schema } from './schema.ts';
 import { hasNul } from './text.ts';
 
@@ -80,34 +81,55 @@ export function chainHash(prevHash: string, e: NewAuditEntry & { seq: number }):
   return createHash('sha256').update(`${prevHash}\n${content}`, 'utf8').digest('hex');
 }
 
+// Every login, refresh reuse, registration and admin change appends (see prepared.ts).
+// The UPDATE takes the head row's lock (PostgreSQL) until the transaction ends, so concurrent
+// writers append one after another; SQLite transactions hold the write lock already.
+const advanceHead = prepare([], (db) =>
+  db
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('id', '=', 1)
+    .returning(['seq', 'hash']),
+);
+const insertEntry = prepare(
+  ['seq', 'at', 'type', 'actorId', 'subjectId', 'ip', 'userAgent', 'details', 'prevHash', 'hash'],
+  (db, p) =>
+    db.insertInto('audit_log').values({
+      seq: p.seq,
+      at: p.at,
+      type: p.type,
+      actor_id: p.actorId,
+      subject_id: p.subjectId,
+      ip: p.ip,
+      user_agent: p.userAgent,
+      details: p.details,
+      prev_hash: p.prevHash,
+      hash: p.hash,
+    }),
+);
+const setHeadHash = prepare(['hash'], (db, p) =>
+  db.updateTable('audit_head').set({ hash: p.hash }).where('id', '=', 1),
+);
+
 export function createAuditRepository(db: Kysely<Schema>): AuditRepository {
   async function appendIn(trx: Kysely<Schema>, entry: NewAuditEntry): Promise<AuditEntry> {
-    // The UPDATE takes the head row's lock (PostgreSQL) until the transaction ends, so concurrent
-    // writers append one after another; SQLite transactions hold the write lock already.
-    const head = await trx
-      .updateTable('audit_head')
-      .set((eb) => ({ seq: eb('seq', '+', 1) }))
-      .where('id', '=', 1)
-      .returning(['seq', 'hash'])
-      .executeTakeFirstOrThrow();
+    const head = (await advanceHead(trx, {})).rows[0];
+    if (!head) throw new Error('the audit_head row is missing');
     const seq = Number(head.seq);
     const hash = chainHash(head.hash, { ...entry, seq });
-    await trx
-      .insertInto('audit_log')
-      .values({
-        seq,
-        at: entry.at,
-        type: entry.type,
-        actor_id: entry.actorId,
-        subject_id: entry.subjectId,
-        ip: entry.ip,
-        user_agent: entry.userAgent,
-        details: entry.details,
-        prev_hash: head.hash,
-        hash,
-      })
-      .execute();
-    await trx.updateTable('audit_head').set({ hash }).where('id', '=', 1).execute();
+    await insertEntry(trx, {
+      seq,
+      at: entry.at,
+      type: entry.type,
+      actorId: entry.actorId,
+      subjectId: entry.subjectId,
+      ip: entry.ip,
+      userAgent: entry.userAgent,
+      details: entry.details,
+      prevHash: head.hash,
+      hash,
+    });
+    await setHeadHash(trx, { hash });
     return { ...entry, seq, prevHash: head.hash, hash };
   }
 

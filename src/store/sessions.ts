@@ -41,25 +41,39 @@ const touchSession = prepare(['id', 'lastUsedAt', 'expiresAt'], (db, p) =>
     .where('id', '=', p.id),
 );
 
+// Every login inserts one.
+const insertSession = prepare(
+  ['id', 'userId', 'clientId', 'scope', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent', 'ip'],
+  (db, p) =>
+    db.insertInto('sessions').values({
+      id: p.id,
+      user_id: p.userId,
+      client_id: p.clientId,
+      scope: p.scope,
+      created_at: p.createdAt,
+      last_used_at: p.lastUsedAt,
+      expires_at: p.expiresAt,
+      user_agent: p.userAgent,
+      ip: p.ip,
+      revoked_at: null,
+    }),
+);
+
 export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
   return {
     async create(s: NewSession): Promise<void> {
       await mapConflict(() =>
-        db
-          .insertInto('sessions')
-          .values({
-            id: s.id,
-            user_id: s.userId,
-            client_id: s.clientId,
-            scope: s.scope,
-            created_at: s.createdAt,
-            last_used_at: s.lastUsedAt,
-            expires_at: s.expiresAt,
-            user_agent: s.userAgent,
-            ip: s.ip,
-            revoked_at: null,
-          })
-          .execute(),
+        insertSession(db, {
+          id: s.id,
+          userId: s.userId,
+          clientId: s.clientId,
+          scope: s.scope,
+          createdAt: s.createdAt,
+          lastUsedAt: s.lastUsedAt,
+          expiresAt: s.expiresAt,
+          userAgent: s.userAgent,
+          ip: s.ip,
+        }),
       );
     },
 

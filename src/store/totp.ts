@@ -1,6 +1,7 @@
 // The TOTP tables: one sealed secret per user with its last accepted time step, and recovery codes.
 import type { Kysely, Selectable } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { Schema, TotpCredentialsTable } from './schema.ts';
 
 export interface TotpCredential {
@@ -25,14 +26,15 @@ export interface TotpRepository {
   delete(userId: string): Promise<boolean>;
 }
 
+// Every password login asks whether the account has a second factor.
+const credentialOf = prepare(['userId'], (db, p) =>
+  db.selectFrom('totp_credentials').selectAll().where('user_id', '=', p.userId),
+);
+
 export function createTotpRepository(db: Kysely<Schema>): TotpRepository {
   return {
     async find(userId: string): Promise<TotpCredential | undefined> {
-      const row = await db
-        .selectFrom('totp_credentials')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
+      const row = (await credentialOf(db, { userId })).rows[0];
       return row && toCredential(row);
     },
 

@@ -51,8 +51,30 @@ export interface UserRepository {
   count(): Promise<number>;
 }
 
-// GET /users/me reads a user by id on every request (see prepared.ts).
+// GET /users/me reads a user by id on every request; every login reads one by name and every
+// registration inserts one (see prepared.ts).
 const byId = prepare(['id'], (db, p) => db.selectFrom('users').selectAll().where('id', '=', p.id));
+const byUsernameNorm = prepare(['value'], (db, p) =>
+  db.selectFrom('users').selectAll().where('username_norm', '=', p.value),
+);
+const byEmailNorm = prepare(['value'], (db, p) =>
+  db.selectFrom('users').selectAll().where('email_norm', '=', p.value),
+);
+const ROW_COLUMNS = [
+  'id',
+  'email',
+  'email_norm',
+  'username',
+  'username_norm',
+  'password_hash',
+  'is_active',
+  'is_superuser',
+  'is_verified',
+  'scopes',
+  'created_at',
+  'updated_at',
+] as const;
+const insertUser = prepare(ROW_COLUMNS, (db, p) => db.insertInto('users').values(p).returningAll());
 
 export function createUserRepository(db: Kysely<Schema>): UserRepository {
   const one = async (id: string) => (await byId(db, { id })).rows[0];
@@ -73,24 +95,16 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     // A User of its own for every caller: rows may be shared by a batch.
     return row && toUser(row);
   };
-  const findBy = async (
-    column: 'id' | 'username_norm' | 'email_norm',
-    value: string,
-  ): Promise<User | undefined> => {
+  const findBy = async (query: typeof byUsernameNorm, value: string): Promise<User | undefined> => {
     if (hasNul(value)) return undefined;
-    const row = await db
-      .selectFrom('users')
-      .selectAll()
-      .where(column, '=', value)
-      .executeTakeFirst();
+    const row = (await query(db, { value })).rows[0];
     return row && toUser(row);
   };
 
   return {
     async create(user: NewUser): Promise<User> {
-      const row = await mapConflict(() =>
-        db.insertInto('users').values(toRow(user)).returningAll().executeTakeFirstOrThrow(),
-      );
+      const row = (await mapConflict(() => insertUser(db, toRow(user)))).rows[0];
+      if (!row) throw new Error('INSERT … RETURNING returned no row');
       return toUser(row);
     },
 
@@ -107,8 +121,8 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     },
 
     findById,
-    findByUsernameNorm: (norm) => findBy('username_norm', norm),
-    findByEmailNorm: (norm) => findBy('email_norm', norm),
+    findByUsernameNorm: (norm) => findBy(byUsernameNorm, norm),
+    findByEmailNorm: (norm) => findBy(byEmailNorm, norm),
 
     async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
       const row = await mapConflict(() =>
@@ -154,7 +168,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
   };
 }
 
-function toRow(user: NewUser): Insertable<UsersTable> {
+function toRow(user: NewUser): Required<Insertable<UsersTable>> {
   return {
     id: user.id,
     email: user.email,
