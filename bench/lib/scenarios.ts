@@ -55,12 +55,19 @@ async function refreshSeeds(ctx: Ctx, url: string, s: Seeded, name: string, n: n
   );
 }
 
+/** Run around the register and login rows: the argon2id-only ceiling measured beside them. */
+export interface CeilingHooks {
+  before(): void;
+  after(): void;
+}
+
 export async function portcullisRows(
   ctx: Ctx,
   server: Target,
   db: Db,
   s: Seeded,
   prefix: string,
+  ceiling?: CeilingHooks,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const id = (name: string): string => `${db}/${name}`;
@@ -100,6 +107,8 @@ export async function portcullisRows(
         : {}),
     }),
   );
+  await settle(server.pid);
+  ceiling?.before();
   rows.push(
     await measure(ctx, server, {
       id: id('register'),
@@ -120,6 +129,8 @@ export async function portcullisRows(
       params: { bodies: s.bodies },
     }),
   );
+  await settle(server.pid);
+  ceiling?.after();
   rows.push(
     await measure(ctx, server, {
       id: id('mixed'),
