@@ -155,9 +155,13 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
   const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
   const bin = join(ROOT, 'bin', 'portcullis.mjs');
-  const launch = options.nodeFlags
-    ? { args: [...shebangFlags(bin), ...options.nodeFlags, bin, 'serve', ...workers] }
-    : { executable: bin, args: ['serve', ...workers] };
+  // PORTCULLIS_BENCH_NODE_FLAGS: extra Node/V8 flags for experiments (bench/README.md).
+  const extra = (process.env.PORTCULLIS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeFlags = [...(options.nodeFlags ?? []), ...extra];
+  const launch =
+    nodeFlags.length > 0
+      ? { args: [...shebangFlags(bin), ...nodeFlags, bin, 'serve', ...workers] }
+      : { executable: bin, args: ['serve', ...workers] };
   const running = await startNode({
     name: options.name,
     ...launch,
