@@ -7,6 +7,7 @@ import {
   hkdfSync,
   type KeyObject,
   randomBytes,
+  randomFillSync,
   timingSafeEqual,
 } from 'node:crypto';
 
@@ -30,6 +31,24 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+// Random bits for ids (never for secrets: randomToken reads the CSPRNG directly) come from a pool
+// refilled 4 KiB at a time, as Node's own randomUUID does: each small randomBytes call is a trip into
+// OpenSSL's locked generator (2–3 µs warm; a login makes four), the pool a copy. Every byte is the
+// CSPRNG's and is handed out once.
+const ID_POOL_BYTES = 4096;
+const idPool = Buffer.allocUnsafeSlow(ID_POOL_BYTES);
+let idPoolOffset = ID_POOL_BYTES;
+
+function idRandomBytes(n: number): Buffer {
+  if (idPoolOffset + n > ID_POOL_BYTES) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const out = Buffer.from(idPool.subarray(idPoolOffset, idPoolOffset + n));
+  idPoolOffset += n;
+  return out;
+}
+
 // UUIDv7 state: the last timestamp used and a 12-bit counter in rand_a (RFC 9562 §6.2, method 1).
 let lastMs = -1;
 let counter = 0;
@@ -37,7 +56,7 @@ const MAX_CLOCK_STEP_BACK_MS = 10_000;
 
 // A fresh millisecond starts the counter at a random value below 2^11, leaving room to count.
 function freshCounter(): number {
-  return randomBytes(2).readUInt16BE(0) & 0x7ff;
+  return idRandomBytes(2).readUInt16BE(0) & 0x7ff;
 }
 
 /**
@@ -63,7 +82,7 @@ export function uuidv7(nowMs: number = Date.now()): string {
     counter = freshCounter();
   }
   lastMs = ms;
-  const bytes = randomBytes(16);
+  const bytes = idRandomBytes(16);
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
