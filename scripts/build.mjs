@@ -4,13 +4,13 @@
 //
 // A build that is already current is left alone (`--force` rebuilds anyway): npm may run "prepare"
 // again while servers started from dist/ are running (npx does, in this directory). A new build is
-// written beside dist/ and swapped in with two renames, and dist/.build-stamp marks a complete one,
-// so bin/entry.mjs never picks a half-written build.
+// written beside dist/ and swapped in with two renames; dist/.build-stamp, written last, holds the
+// digest of the sources it was built from, so bin/entry.mjs never picks a half-written or stale build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pickEntry, STAMP } from '../bin/entry.mjs';
+import { pickEntry, STAMP, sourceFingerprint } from '../bin/entry.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -21,6 +21,8 @@ if (!existsSync(tsc)) {
   console.error('build: TypeScript is not installed (npm install --omit=dev?): running from src/');
   process.exit(0);
 }
+// Taken before compiling: sources edited meanwhile leave a stamp that no longer matches them.
+const fingerprint = sourceFingerprint(root);
 const fresh = join(root, `dist.tmp-${process.pid}`);
 rmSync(fresh, { recursive: true, force: true });
 const result = spawnSync(tsc, ['-p', join(root, 'tsconfig.build.json'), '--outDir', fresh], {
@@ -33,7 +35,7 @@ if (!existsSync(join(fresh, 'cli', 'main.js'))) {
   process.exit(0);
 }
 if (result.status !== 0) console.error('build: tsc reported type errors; dist/ was written anyway');
-writeFileSync(join(fresh, STAMP), `${new Date().toISOString()}\n`);
+writeFileSync(join(fresh, STAMP), `${fingerprint}\n`);
 const old = join(root, `dist.old-${process.pid}`);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(fresh, dist);

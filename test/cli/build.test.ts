@@ -1,74 +1,90 @@
-// The JavaScript build: `npm run build` writes dist/, `portcullis` runs it only while it is at least
-// as new as every source file, and the built server answers like the sources do.
+// The JavaScript build: `portcullis` runs dist/ only when it was built from exactly the sources in
+// src/ (bin/entry.mjs), whatever the files' modification times say.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../support/process.ts';
 
-const { pickEntry, STAMP } = (await import(pathToFileURL(join(ROOT, 'bin', 'entry.mjs')).href)) as {
+const { pickEntry, sourceFingerprint, STAMP } = (await import(
+  pathToFileURL(join(ROOT, 'bin', 'entry.mjs')).href
+)) as {
   pickEntry(root: string): string;
+  sourceFingerprint(root: string): string;
   STAMP: string;
 };
 
-/** A fake checkout: src/ with two files, and optionally a dist/ build stamped at `builtAt`. */
-function tree(options: { built?: boolean; stamp?: boolean; sourcesAt: number; builtAt: number }) {
+const roots: string[] = [];
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** A fake checkout: two source files and, if asked, a build stamped with `stamp`. */
+function checkout(stamp?: (root: string) => string): string {
   const root = mkdtempSync(join(tmpdir(), 'portcullis-entry-'));
+  roots.push(root);
   mkdirSync(join(root, 'src', 'cli'), { recursive: true });
   mkdirSync(join(root, 'src', 'store'), { recursive: true });
-  for (const file of ['src/cli/main.ts', 'src/store/users.ts']) {
-    writeFileSync(join(root, file), '');
-    utimesSync(join(root, file), options.sourcesAt, options.sourcesAt);
-  }
-  if (options.built) {
+  writeFileSync(join(root, 'src', 'cli', 'main.ts'), 'export {};\n');
+  writeFileSync(join(root, 'src', 'store', 'users.ts'), 'export const a = 1;\n');
+  if (stamp) {
     mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
-    writeFileSync(join(root, 'dist', 'cli', 'main.js'), '');
-    if (options.stamp !== false) {
-      writeFileSync(join(root, 'dist', STAMP), '');
-      utimesSync(join(root, 'dist', STAMP), options.builtAt, options.builtAt);
-    }
+    writeFileSync(join(root, 'dist', 'cli', 'main.js'), 'export {};\n');
+    writeFileSync(join(root, 'dist', STAMP), `${stamp(root)}\n`);
   }
   return root;
 }
 
-describe('which code portcullis runs', () => {
-  const cases: Array<[string, Parameters<typeof tree>[0], string]> = [
-    ['a build newer than the sources', { built: true, sourcesAt: 1000, builtAt: 2000 }, 'dist'],
-    ['no build', { sourcesAt: 1000, builtAt: 2000 }, 'src'],
-    ['a build older than one source', { built: true, sourcesAt: 3000, builtAt: 2000 }, 'src'],
-    [
-      'a build without its stamp (interrupted)',
-      { built: true, stamp: false, sourcesAt: 1000, builtAt: 2000 },
-      'src',
-    ],
-  ];
-  for (const [name, options, expected] of cases) {
-    it(`${name}: ${expected}`, () => {
-      const root = tree(options);
-      try {
-        const entry = pickEntry(root);
-        assert.equal(
-          entry,
-          expected === 'dist'
-            ? join(root, 'dist', 'cli', 'main.js')
-            : join(root, 'src', 'cli', 'main.ts'),
-        );
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
-    });
-  }
+const dist = (root: string) => join(root, 'dist', 'cli', 'main.js');
+const src = (root: string) => join(root, 'src', 'cli', 'main.ts');
 
-  it('one edited source file makes the whole build stale', () => {
-    const root = tree({ built: true, sourcesAt: 1000, builtAt: 2000 });
-    try {
-      assert.match(pickEntry(root), /dist/);
-      utimesSync(join(root, 'src', 'store', 'users.ts'), 2500, 2500);
-      assert.match(pickEntry(root), /src/);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+describe('which code portcullis runs', () => {
+  it('a build of these very sources: dist', () => {
+    const root = checkout(sourceFingerprint);
+    assert.equal(pickEntry(root), dist(root));
+  });
+
+  it('no build: src', () => {
+    const root = checkout();
+    assert.equal(pickEntry(root), src(root));
+  });
+
+  it('a build without its stamp (interrupted): src', () => {
+    const root = checkout(sourceFingerprint);
+    unlinkSync(join(root, 'dist', STAMP));
+    assert.equal(pickEntry(root), src(root));
+  });
+
+  it('a build of other sources: src', () => {
+    const root = checkout(() => 'f'.repeat(64));
+    assert.equal(pickEntry(root), src(root));
+  });
+
+  it('one edited byte, an added file or a renamed one makes the build stale', () => {
+    const root = checkout(sourceFingerprint);
+    const users = join(root, 'src', 'store', 'users.ts');
+    writeFileSync(users, 'export const a = 2;\n');
+    assert.equal(pickEntry(root), src(root));
+    writeFileSync(users, 'export const a = 1;\n');
+    assert.equal(pickEntry(root), dist(root), 'the same contents again');
+    writeFileSync(join(root, 'src', 'store', 'extra.ts'), '');
+    assert.equal(pickEntry(root), src(root));
+    unlinkSync(join(root, 'src', 'store', 'extra.ts'));
+    writeFileSync(join(root, 'src', 'store', 'users2.ts'), 'export const a = 1;\n');
+    unlinkSync(users);
+    assert.equal(pickEntry(root), src(root));
+  });
+
+  it('modification times do not matter (npm extracts a package in any order)', () => {
+    const root = checkout(sourceFingerprint);
+    utimesSync(join(root, 'dist', STAMP), 1000, 1000);
+    utimesSync(join(root, 'src', 'cli', 'main.ts'), 2_000_000_000, 2_000_000_000);
+    assert.equal(pickEntry(root), dist(root));
+  });
+
+  it('this checkout, as npm test leaves it, runs its build', () => {
+    assert.equal(pickEntry(ROOT), join(ROOT, 'dist', 'cli', 'main.js'));
   });
 });
