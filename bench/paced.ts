@@ -4,12 +4,11 @@
 //
 //   node bench/paced.ts --rate 60                      # real argon2id parameters
 //   node bench/paced.ts --rate 400 --cheap-hash        # m=1 MiB, t=1 (NODE_ENV=test), so 400/s fit
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { settle } from './lib/measure.ts';
 import { registerUsers } from './lib/seed.ts';
 import { startPortcullis } from './lib/servers.ts';
-import { hasCommand } from './lib/system.ts';
+import { hasCommand, threadCpuMs } from './lib/system.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,17 +29,12 @@ const server = await startPortcullis({
   env,
 });
 
-/** CPU time (ms) of one thread of a process: the main thread has the process's own id. */
-function threadMs(pid: number, tid: number): number {
-  const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const mainThreadMs = (pid: number): number => threadCpuMs(pid).get('main thread') ?? 0;
 
 try {
   const users = await registerUsers(server.url, `pc${Date.now().toString(36).slice(-5)}`, 64);
   await settle(server.pid);
-  const before = threadMs(server.pid, server.pid);
+  const before = mainThreadMs(server.pid);
   const end = Date.now() + seconds * 1000;
   const inflight: Array<Promise<boolean>> = [];
   for (let i = 0; Date.now() < end; i++) {
@@ -64,7 +58,7 @@ try {
   }
   const ok = (await Promise.all(inflight)).filter(Boolean).length;
   await settle(server.pid);
-  const used = threadMs(server.pid, server.pid) - before;
+  const used = mainThreadMs(server.pid) - before;
   console.log(
     `${ok} of ${inflight.length} logins at ${rate}/s${values['cheap-hash'] ? ' (cheap hash)' : ''}: ` +
       `${((used * 1000) / Math.max(1, ok)).toFixed(0)} µs of main-thread CPU each`,

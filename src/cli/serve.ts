@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { type Config, loadConfig } from '../config/index.ts';
 import { buildApp } from '../server/app.ts';
+import { isPostgresUrl } from '../store/database.ts';
 import { withServices } from './context.ts';
 
 function workerCount(raw: string | undefined): number {
@@ -54,7 +55,7 @@ async function primary(config: Config, workers: number): Promise<number> {
  * collections cost the floor up to 20 % in alternating runs, so it is left alone (bench/README.md).
  */
 export function tuneHeap(databaseUrl: string): void {
-  if (/^postgres(ql)?:/.test(databaseUrl)) setFlagsFromString('--heap-growing-percent=30');
+  if (isPostgresUrl(databaseUrl)) setFlagsFromString('--heap-growing-percent=30');
 }
 
 async function listen(config: Config): Promise<void> {

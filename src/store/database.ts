@@ -13,13 +13,18 @@ export interface Database {
 
 const PG_INT8_OID = 20;
 
+/** Whether a DATABASE_URL names PostgreSQL (`postgres://…` or `postgresql://…`). */
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
 /**
  * `sqlite:<path>` (relative to the working directory, or absolute; `sqlite://<path>` also works),
  * `sqlite::memory:`, or `postgres://…` / `postgresql://…`.
  */
 export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith('sqlite:')) return openSqlite(sqlitePath(url));
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+  if (isPostgresUrl(url)) return openPostgres(url);
   // Only the scheme is echoed: the rest of a database URL may hold a password.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
   throw new Error(

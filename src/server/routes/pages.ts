@@ -25,13 +25,17 @@ const partial = (name: string): string =>
     .replace(/^ {2}/, '')
     .trimEnd();
 
-/** A page as served: its file with the shared header (its own nav link marked current) and footer. */
+/**
+ * A page as served: its file with the shared head (charset, viewport, icon, stylesheet), header
+ * (its own nav link marked current) and footer; each page keeps its title and script.
+ */
 export function renderPage(path: string, file: string): string {
   const header = partial('header.html').replace(
     `<a href="${path}"`,
     `<a aria-current="page" href="${path}"`,
   );
   return readFileSync(join(WEB_DIR, file), 'utf8')
+    .replace('<!-- site-head -->', partial('head.html'))
     .replace('<!-- site-header -->', header)
     .replace('<!-- site-footer -->', partial('footer.html'));
 }
