@@ -145,7 +145,7 @@ function argon2Run(seconds: number): Record<string, number> {
  * right after (half the row length each, pooled): the machine's speed drifts by 10 % and more
  * over minutes, and a ceiling taken at another moment would measure the drift.
  */
-function argon2Ceiling(db: 'sqlite' | 'postgres'): Pick<CeilingHooks, 'before' | 'after'> & {
+function argon2Ceiling(db: 'sqlite' | 'postgres'): CeilingHooks & {
   row(): Row;
 } {
   const runs: Array<Record<string, number>> = [];

@@ -19,22 +19,27 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** Fields of /proc/PID/stat after the command name (which may hold spaces), or undefined. */
-function statFields(pid: number): string[] | undefined {
+/** A /proc/…/stat file: the command name (which may hold spaces) and the fields after it. */
+function readStat(path: string): { name: string; fields: string[] } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const text = readFileSync(path, 'utf8');
+    const end = text.lastIndexOf(')');
+    return { name: text.slice(text.indexOf('(') + 1, end), fields: text.slice(end + 2).split(' ') };
   } catch {
     return undefined;
   }
 }
 
+const statFields = (pid: number): string[] | undefined => readStat(`/proc/${pid}/stat`)?.fields;
+
+/** utime + stime of stat fields, in milliseconds. After the name: state(0) … utime(11) stime(12). */
+const fieldsCpuMs = (fields: string[]): number =>
+  ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+
 /** CPU time (user + system, every thread) of a process in milliseconds; 0 once it is gone. */
 export function cpuMs(pid: number): number {
   const fields = statFields(pid);
-  if (!fields) return 0;
-  // After the name: state(0) ppid(1) … utime(11) stime(12).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+  return fields ? fieldsCpuMs(fields) : 0;
 }
 
 /** CPU time (ms) of a process's threads, summed by thread name (libuv-worker, V8 workers, …). */
@@ -47,18 +52,10 @@ export function threadCpuMs(pid: number): Map<string, number> {
     return out;
   }
   for (const tid of tids) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name =
-        tid === String(pid)
-          ? 'main thread'
-          : text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
-      out.set(name, (out.get(name) ?? 0) + ms);
-    } catch {
-      // The thread ended.
-    }
+    const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue; // the thread ended
+    const name = tid === String(pid) ? 'main thread' : stat.name;
+    out.set(name, (out.get(name) ?? 0) + fieldsCpuMs(stat.fields));
   }
   return out;
 }

@@ -60,6 +60,7 @@ const byUsernameNorm = prepare(['value'], (db, p) =>
 const byEmailNorm = prepare(['value'], (db, p) =>
   db.selectFrom('users').selectAll().where('email_norm', '=', p.value),
 );
+// The columns toRow fills (every column of the table, as its Required<Insertable> type demands).
 const ROW_COLUMNS = [
   'id',
   'email',
@@ -73,7 +74,7 @@ const ROW_COLUMNS = [
   'scopes',
   'created_at',
   'updated_at',
-] as const;
+] as const satisfies ReadonlyArray<keyof UsersTable>;
 const insertUser = prepare(ROW_COLUMNS, (db, p) => db.insertInto('users').values(p).returningAll());
 
 export function createUserRepository(db: Kysely<Schema>): UserRepository {
