@@ -1,14 +1,24 @@
 // Account lockout (SPEC §5): repeated failures on one account slow it down with growing delays,
 // answered 429 with Retry-After. A delay always ends (never a permanent lock an attacker could
 // impose), a success resets the count, and counters live in the kv, so with Redis every instance
-// sees the same ones. Keys are the normalised account name as typed, whether or not it exists.
+// sees the same ones.
 //
-// Building blocks for every secret check (password now, second factor later):
-//   withAttemptSlot(s, key, fn)   one check at a time per account
+// Two kinds of keys:
+//   - a name as typed ("username:alice", "email:alice@example.com", normalised), whether or not an
+//     account has it: failed password logins count here, so unknown names are slowed exactly like
+//     real ones and the lockout tells nobody which email belongs to which username;
+//   - a known account itself ("user:<id>", shared by both its names): failures of the checks made
+//     once the account is known (second factors, password re-checks for sensitive changes) count
+//     here. Only a correct second factor clears it (or a correct password when the account has no
+//     second factor), so knowing the password gives no way to reset the second factor's count.
+//
+// Building blocks for every secret check:
+//   withAttemptSlot(s, key, fn)   one check at a time per key; later checks wait their turn
 //   checkLockout(s, keys)         throws 429 too_many_attempts while a delay runs
 //   recordFailure(s, keys, ctx)   counts a failure; from LOCKOUT_THRESHOLD on, starts a delay
 //   resetLockout(s, keys)         after a success
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { recordAudit } from './audit.ts';
@@ -23,6 +33,10 @@ export interface AttemptContext {
 
 // Long enough for the slowest password check; a crashed holder frees the slot after it.
 const SLOT_MS = 10_000;
+// How often the first waiter of an instance asks the kv whether the slot is free: from the first
+// to the last value, doubling, with jitter so that instances do not ask in lockstep.
+const POLL_FIRST_MS = 5;
+const POLL_MAX_MS = 40;
 // Redis drops a delay this long after it ends by its own clock; the decision uses the server's.
 const EXPIRY_MARGIN_MS = 60_000;
 
@@ -32,9 +46,19 @@ export function lockoutKey(login: string): string {
   return `${kind}:${normalized}`;
 }
 
-/** Both names of a known account, for checks made once the account is known (second factor). */
+/** Both names of a known account: what a correct password of the account clears. */
 export function accountLockoutKeys(user: { username: string; email: string }): string[] {
   return [lockoutKey(user.username), lockoutKey(user.email)];
+}
+
+/** The key of a known account itself, shared by both names (see the top of this file). */
+export function userLockoutKey(user: { id: string }): string {
+  return `user:${user.id}`;
+}
+
+/** Every key of a known account: checked by the checks made once the account is known. */
+export function allLockoutKeys(user: { id: string; username: string; email: string }): string[] {
+  return [...accountLockoutKeys(user), userLockoutKey(user)];
 }
 
 // Hashed: any typed name makes a short, printable kv key, and names are not kept in Redis.
@@ -126,28 +150,121 @@ export async function resetLockout(s: Services, keys: string | readonly string[]
   }
 }
 
+function slotBusy(): AppError {
+  // Honest: nothing failed, another check of the same account is taking long; retry soon.
+  return new AppError(
+    503,
+    'temporarily_unavailable',
+    'Another sign-in of this account is in progress; try again in a moment.',
+    { retryAfter: 1 },
+  );
+}
+
+// Waiters of this process, per kv and slot: a promise that settles when the last one in line is
+// done. Only the first in line polls the kv, so a flood of requests for one account costs Redis
+// one poller per instance, and this instance serves its waiters in arrival order.
+const lines = new WeakMap<object, Map<string, Promise<void>>>();
+
+interface Place {
+  /** Settles when everyone ahead in this process is done. */
+  ahead: Promise<void>;
+  leave(): void;
+}
+
+function joinLine(s: Services, slot: string): Place {
+  let line = lines.get(s.kv);
+  if (!line) {
+    line = new Map();
+    lines.set(s.kv, line);
+  }
+  const ahead = line.get(slot) ?? Promise.resolve();
+  let leave = (): void => {};
+  const mine = new Promise<void>((resolve) => {
+    leave = resolve;
+  });
+  // Whoever is behind waits for everyone ahead and for this one, even if this one left early.
+  const tail = ahead.then(() => mine);
+  line.set(slot, tail);
+  const own = line;
+  return {
+    ahead,
+    leave() {
+      leave();
+      void tail.then(() => {
+        if (own.get(slot) === tail) own.delete(slot);
+      });
+    },
+  };
+}
+
+/** Resolves true when `promise` settles before the deadline (performance.now() time). */
+async function before(promise: Promise<void>, deadline: number): Promise<boolean> {
+  const left = deadline - performance.now();
+  if (left <= 0) return false;
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(() => true),
+      sleep(left, false, { signal: timer.signal }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** Takes the kv slot (shared by every instance), polling until it is free or the deadline passes. */
+async function claimSlot(
+  s: Services,
+  slot: string,
+  owner: string,
+  deadline: number,
+): Promise<boolean> {
+  let pause = POLL_FIRST_MS;
+  for (;;) {
+    if (await kv(s.kv.setIfAbsent(slot, owner, SLOT_MS))) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(left, pause * (0.5 + Math.random())));
+    pause = Math.min(POLL_MAX_MS, pause * 2);
+  }
+}
+
 /**
- * Runs `attempt` while holding the account's slot: a second check of the same account arriving
- * meanwhile is refused (429, Retry-After: 1), so a burst of parallel guesses cannot all be checked
- * before the first failure is counted.
+ * Runs `attempt` while holding the slot of `key`: checks of one key run one at a time, each after
+ * the previous one has counted its failure, so a burst of parallel guesses is tried no more than
+ * the threshold allows. A check arriving meanwhile waits its turn (a correct password is never
+ * refused because another check is in flight); a wait longer than LOCKOUT_QUEUE_SECONDS is
+ * answered 503 temporarily_unavailable, and a delay that started meanwhile 429 without a hash.
  */
 export async function withAttemptSlot<T>(
   s: Services,
   key: string,
   attempt: () => Promise<T>,
 ): Promise<T> {
-  // A running delay is answered at once, without taking the slot.
+  // A running delay is answered at once, without queueing.
   await checkLockout(s, key);
+  // Real elapsed time, not the server's clock: this bounds a request's latency (tests freeze the
+  // server's clock, and its jumps must not end a wait).
+  const deadline = performance.now() + s.config.lockoutQueueSeconds * 1000;
   const slot = kvKey('slot', key);
-  const { count } = await kv(s.kv.incr(slot, SLOT_MS));
-  if (count > 1) throw tooManyAttempts(1);
+  const place = joinLine(s, slot);
   try {
-    // Checked again inside the slot: the previous holder may have just started a delay.
+    if (!(await before(place.ahead, deadline))) throw slotBusy();
+    // The guesses queued ahead may have started a delay: answered without touching the slot.
     await checkLockout(s, key);
-    return await attempt();
+    const owner = randomUUID();
+    if (!(await claimSlot(s, slot, owner, deadline))) throw slotBusy();
+    try {
+      // Checked again inside the slot: the previous holder (on any instance) may have just
+      // started a delay, so a queued guess past the threshold gets 429, never a hash.
+      await checkLockout(s, key);
+      return await attempt();
+    } finally {
+      await s.kv.delIfEquals(slot, owner).catch(() => {
+        // Expires by itself after SLOT_MS.
+      });
+    }
   } finally {
-    await s.kv.del(slot).catch(() => {
-      // Expires by itself after SLOT_MS.
-    });
+    place.leave();
   }
 }

@@ -100,7 +100,9 @@ for (const backend of testBackends()) {
 
     it('a burst of parallel wrong passwords is checked exactly LOCKOUT_THRESHOLD times, the rest 429 with the real delay', async () => {
       const who = await registerAndLogin(api, 'parallelwrong');
-      const answers = await burst(12, () => passwordGrant(api, who.username, 'wrong password here'));
+      const answers = await burst(12, () =>
+        passwordGrant(api, who.username, 'wrong password here'),
+      );
       const tried = answers.filter((a) => a.status === 400);
       const refused = answers.filter((a) => a.status === 429);
       assert.equal(tried.length, THRESHOLD, summary(answers).join(', '));
@@ -178,7 +180,11 @@ if (testDatabases().includes('postgres')) {
       const env = { ...redisEnv(uniquePrefix()), ...SLOW_HASH, ...LOCKOUT };
       const clock = testClock();
       a = await startServer({ db: 'postgres', env, clock });
-      b = await startServer({ env, clock, reuse: { dataDir: a.dataDir, databaseUrl: a.databaseUrl } });
+      b = await startServer({
+        env,
+        clock,
+        reuse: { dataDir: a.dataDir, databaseUrl: a.databaseUrl },
+      });
       apis = [client(a.url), client(b.url)];
     });
     after(async () => {
@@ -189,7 +195,9 @@ if (testDatabases().includes('postgres')) {
 
     it('concurrent correct password grants spread over both instances all answer 200', async () => {
       const who: Who = await registerAndLogin(api(0), 'pair');
-      const answers = await burst(PARALLEL, (i) => passwordGrant(api(i), who.username, who.password));
+      const answers = await burst(PARALLEL, (i) =>
+        passwordGrant(api(i), who.username, who.password),
+      );
       assert.deepEqual(summary(answers), Array(PARALLEL).fill('200 '));
     });
 

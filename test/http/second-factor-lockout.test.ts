@@ -63,9 +63,7 @@ for (const backend of testBackends()) {
 
     /** What the rounds answered: wrong codes first, then the lockout from the threshold on. */
     const expected = (failed: string): string[] =>
-      Array.from({ length: ROUNDS }, (_, i) =>
-        i < THRESHOLD ? failed : '429 too_many_attempts',
-      );
+      Array.from({ length: ROUNDS }, (_, i) => (i < THRESHOLD ? failed : '429 too_many_attempts'));
 
     it('alternating username and email with the right password reset the second-factor count on /token: wrong codes never locked', async () => {
       const who = await enrolled();
@@ -126,10 +124,12 @@ for (const backend of testBackends()) {
     it('a right password under one name left the failures counted under the account’s other name', async () => {
       const who = await registerAndLogin(api, 'twonames');
       const wrongPassword = () => passwordGrant(who.email, 'not the password at all');
-      for (let i = 0; i < THRESHOLD - 1; i++) assert.equal(outcome(await wrongPassword()), '400 invalid_grant');
+      for (let i = 0; i < THRESHOLD - 1; i++)
+        assert.equal(outcome(await wrongPassword()), '400 invalid_grant');
       // The owner signs in by username: a success clears the count of the whole account.
       assert.equal((await passwordGrant(who.username, who.password)).status, 200);
-      for (let i = 0; i < THRESHOLD - 1; i++) assert.equal(outcome(await wrongPassword()), '400 invalid_grant');
+      for (let i = 0; i < THRESHOLD - 1; i++)
+        assert.equal(outcome(await wrongPassword()), '400 invalid_grant');
       assert.equal((await passwordGrant(who.email, who.password)).status, 200);
     });
   });
