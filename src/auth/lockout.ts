@@ -21,6 +21,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
+import type { Kv } from '../kv/index.ts';
 import { recordAudit } from './audit.ts';
 import { normalizeLogin } from './identity.ts';
 import type { Services } from './services.ts';
@@ -34,9 +35,13 @@ export interface AttemptContext {
 // Long enough for the slowest password check; a crashed holder frees the slot after it.
 const SLOT_MS = 10_000;
 // How often the first waiter of an instance asks the kv whether the slot is free: from the first
-// to the last value, doubling, with jitter so that instances do not ask in lockstep.
+// to the last value, doubling, with jitter so that instances do not ask in lockstep. The waiter
+// holding the next turn asks every POLL_NEXT_MS.
 const POLL_FIRST_MS = 5;
 const POLL_MAX_MS = 40;
+const POLL_NEXT_MS = 10;
+// A reservation of the next turn lives this long unless renewed by its waiter's polls.
+const RESERVATION_MS = 250;
 // Redis drops a delay this long after it ends by its own clock; the decision uses the server's.
 const EXPIRY_MARGIN_MS = 60_000;
 
@@ -62,7 +67,7 @@ export function allLockoutKeys(user: { id: string; username: string; email: stri
 }
 
 // Hashed: any typed name makes a short, printable kv key, and names are not kept in Redis.
-function kvKey(kind: 'fail' | 'until' | 'slot', key: string, suffix = ''): string {
+function kvKey(kind: 'fail' | 'until' | 'slot' | 'next', key: string, suffix = ''): string {
   const digest = createHash('sha256').update(key).digest('base64url');
   return `lockout:${kind}:${digest}${suffix}`;
 }
@@ -163,7 +168,7 @@ function slotBusy(): AppError {
 // Waiters of this process, per kv and slot: a promise that settles when the last one in line is
 // done. Only the first in line polls the kv, so a flood of requests for one account costs Redis
 // one poller per instance, and this instance serves its waiters in arrival order.
-const lines = new WeakMap<object, Map<string, Promise<void>>>();
+const lines = new WeakMap<Kv, Map<string, Promise<void>>>();
 
 interface Place {
   /** Settles when everyone ahead in this process is done. */
@@ -212,20 +217,47 @@ async function before(promise: Promise<void>, deadline: number): Promise<boolean
   }
 }
 
-/** Takes the kv slot (shared by every instance), polling until it is free or the deadline passes. */
+/**
+ * Takes the kv slot (shared by every instance), polling until it is free or the deadline passes.
+ * Fairness between instances: the first waiter that finds the slot taken reserves the next turn,
+ * and nobody else takes a free slot while that reservation lives, so an instance with a long line
+ * of its own cannot hand the slot from one of its waiters to the next for ever.
+ */
 async function claimSlot(
   s: Services,
-  slot: string,
+  key: string,
   owner: string,
   deadline: number,
 ): Promise<boolean> {
+  const slot = kvKey('slot', key);
+  const next = kvKey('next', key);
   let pause = POLL_FIRST_MS;
-  for (;;) {
-    if (await kv(s.kv.setIfAbsent(slot, owner, SLOT_MS))) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    await sleep(Math.min(left, pause * (0.5 + Math.random())));
-    pause = Math.min(POLL_MAX_MS, pause * 2);
+  let reserved = false;
+  let renewedAt = 0;
+  try {
+    for (;;) {
+      const holder = await kv(s.kv.get(next));
+      reserved = holder === owner;
+      // Another waiter (on any instance) holds the next turn: a free slot is left to it.
+      if (holder === undefined || reserved) {
+        if (await kv(s.kv.setIfAbsent(slot, owner, SLOT_MS))) return true;
+        if (!reserved) {
+          reserved = await kv(s.kv.setIfAbsent(next, owner, RESERVATION_MS));
+          renewedAt = performance.now();
+        } else if (performance.now() - renewedAt > RESERVATION_MS / 3) {
+          await kv(s.kv.set(next, owner, RESERVATION_MS));
+          renewedAt = performance.now();
+        }
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      // The holder of the next turn asks often, so that a freed slot does not stand idle.
+      pause = reserved ? POLL_NEXT_MS : Math.min(POLL_MAX_MS, pause * 2);
+      await sleep(Math.min(left, pause * (0.5 + Math.random())));
+    }
+  } finally {
+    // Served, given up or failed: the reservation goes at once rather than stalling the others.
+    if (reserved) await s.kv.delIfEquals(next, owner).catch(() => {});
   }
 }
 
@@ -253,7 +285,7 @@ export async function withAttemptSlot<T>(
     // The guesses queued ahead may have started a delay: answered without touching the slot.
     await checkLockout(s, key);
     const owner = randomUUID();
-    if (!(await claimSlot(s, slot, owner, deadline))) throw slotBusy();
+    if (!(await claimSlot(s, key, owner, deadline))) throw slotBusy();
     try {
       // Checked again inside the slot: the previous holder (on any instance) may have just
       // started a delay, so a queued guess past the threshold gets 429, never a hash.
