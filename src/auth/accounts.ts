@@ -6,11 +6,14 @@ import { recordAudit } from './audit.ts';
 import { parseEmail, parseUsername } from './identity.ts';
 import {
   accountLockoutKeys,
+  allLockoutKeys,
   checkLockout,
   recordFailure,
   resetLockout,
+  userLockoutKey,
   withAttemptSlot,
 } from './lockout.ts';
+import { hasSecondFactor } from './mfa-challenges.ts';
 import { passwordAdvice } from './password-check.ts';
 import { ADMIN_SCOPE } from './scopes.ts';
 import type { Services } from './services.ts';
@@ -155,17 +158,21 @@ export async function requirePassword(
   field: string,
 ): Promise<void> {
   // A stolen access token must not become a password oracle: these failures count toward the
-  // same lockout as logins, under both of the account's names.
-  const keys = accountLockoutKeys(user);
-  await withAttemptSlot(s, keys[0] as string, async () => {
-    await checkLockout(s, keys);
+  // same lockout as logins, under the account's own key, which the login of either name checks.
+  const account = userLockoutKey(user);
+  await withAttemptSlot(s, account, async () => {
+    await checkLockout(s, allLockoutKeys(user));
     if (!(await s.hasher.verify(user.passwordHash, password))) {
-      await recordFailure(s, keys, { userId: user.id });
+      await recordFailure(s, account, { userId: user.id });
       throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
         errors: [{ field, message: 'incorrect password' }],
       });
     }
-    await resetLockout(s, keys);
+    // As at login: a right password clears both names, and the account's own count only when
+    // no second factor is left to prove (a password must not reset the count of wrong codes).
+    const cleared = accountLockoutKeys(user);
+    if (!(await hasSecondFactor(s, user.id))) cleared.push(account);
+    await resetLockout(s, cleared);
   });
 }
 

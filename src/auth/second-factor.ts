@@ -4,10 +4,11 @@ import { AppError } from '../errors/index.ts';
 import type { User } from '../store/index.ts';
 import { recordAudit } from './audit.ts';
 import {
-  accountLockoutKeys,
+  allLockoutKeys,
   checkLockout,
   recordFailure,
   resetLockout,
+  userLockoutKey,
   withAttemptSlot,
 } from './lockout.ts';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.ts';
@@ -21,15 +22,17 @@ export interface AttemptContext {
 
 /**
  * Called once for every wrong, replayed or malformed second factor of a known user: it counts
- * toward the same lockout as passwords (SPEC §5), under both of the account's names — whoever
- * gets here knows the password already, so naming the account reveals nothing.
+ * toward the same lockout as passwords (SPEC §5), under the account's own key, which both names
+ * share and which a right password does not clear (else alternating the names with the right
+ * password would allow unlimited guesses). Whoever gets here knows the password already, so the
+ * password step's 429 under either name reveals nothing to them.
  */
 export async function secondFactorFailed(
   s: Services,
   user: User,
   context: AttemptContext = {},
 ): Promise<void> {
-  await recordFailure(s, accountLockoutKeys(user), {
+  await recordFailure(s, userLockoutKey(user), {
     userId: user.id,
     ip: context.ip ?? null,
     userAgent: context.userAgent ?? null,
@@ -60,16 +63,18 @@ export async function verifySecondFactor(
   code: string,
   context: AttemptContext = {},
 ): Promise<FactorUsed> {
-  const keys = accountLockoutKeys(user);
-  // One check at a time per account, none while a lockout delay runs (429 too_many_attempts):
-  // parallel guesses cannot all be tried before the first failure counts.
-  return withAttemptSlot(s, keys[0] as string, async () => {
+  const keys = allLockoutKeys(user);
+  // One check at a time per account (later ones wait their turn), none while a delay of the
+  // account or of either name runs (429 too_many_attempts): parallel guesses cannot all be tried
+  // before the first failure counts.
+  return withAttemptSlot(s, userLockoutKey(user), async () => {
     await checkLockout(s, keys);
     const used = await tryFactor(s, user, code.trim());
     if (used === undefined) {
       await secondFactorFailed(s, user, context);
       throw badCode();
     }
+    // Both factors are proven: the whole account starts again from zero.
     await resetLockout(s, keys);
     return used;
   });

@@ -8,12 +8,15 @@ import { requireVerifiedEmail } from './email-verification.ts';
 import { normalizeLogin, parseEmail, parseUsername } from './identity.ts';
 import {
   type AttemptContext,
+  accountLockoutKeys,
+  checkLockout,
   lockoutKey,
   recordFailure,
   resetLockout,
+  userLockoutKey,
   withAttemptSlot,
 } from './lockout.ts';
-import { requireSecondFactor } from './mfa-challenges.ts';
+import { hasSecondFactor, requireSecondFactor } from './mfa-challenges.ts';
 import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
 import type { Services } from './services.ts';
 
@@ -78,7 +81,8 @@ async function loginFailed(
 
 /**
  * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
- * lockout (SPEC §5): refused with 429 while the account's delay runs, even with the right password.
+ * lockout (SPEC §5): refused with 429 while the delay of the name or of the account runs, even with
+ * the right password; checks of one name wait their turn (lockout.ts withAttemptSlot).
  */
 export async function authenticate(
   s: Services,
@@ -100,6 +104,9 @@ async function verifyLogin(
 ): Promise<User> {
   const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
   const user = oversized ? undefined : await findUserByLogin(s.store, login);
+  // The account's own delay (second-factor failures, password re-checks) stops the password step
+  // too. An unknown name reads a key that never exists, so both cost the same kv work.
+  await checkLockout(s, user ? userLockoutKey(user) : `unknown:${key}`);
   if (!user) {
     await s.hasher.verifyDummy(password);
     await recordFailure(s, key, context);
@@ -109,7 +116,12 @@ async function verifyLogin(
     await recordFailure(s, key, { ...context, userId: user.id });
     throw await loginFailed(s, login, 'bad_password', user);
   }
-  await resetLockout(s, key);
+  // A right password clears the failures of both names of the account (what users expect of "a
+  // success resets it"), but not the account's own count while a second factor is still to come:
+  // knowing the password must not reset the count of wrong codes.
+  const cleared = accountLockoutKeys(user);
+  if (!(await hasSecondFactor(s, user.id))) cleared.push(userLockoutKey(user));
+  await resetLockout(s, cleared);
   if (!user.isActive) throw await loginFailed(s, login, 'inactive', user);
   if (s.hasher.needsRehash(user.passwordHash)) {
     // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.

@@ -45,6 +45,7 @@ export interface Settings {
   readonly lockoutBaseSeconds: number;
   readonly lockoutMaxSeconds: number;
   readonly lockoutWindowSeconds: number;
+  readonly lockoutQueueSeconds: number;
   readonly rateLimitToken: RateLimit;
   readonly rateLimitLogin: RateLimit;
   readonly rateLimitRefresh: RateLimit;
@@ -336,6 +337,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'lockoutWindowSeconds',
     parse: int(60, 30 * 86_400, 86_400),
   },
+  // How long a check waits for the check of the same account ahead of it (then 503).
+  { name: 'LOCKOUT_QUEUE_SECONDS', key: 'lockoutQueueSeconds', parse: int(1, 60, 5) },
   { name: 'RATE_LIMIT_TOKEN', key: 'rateLimitToken', parse: rateLimit('30/1m') },
   { name: 'RATE_LIMIT_LOGIN', key: 'rateLimitLogin', parse: rateLimit('30/1m') },
   { name: 'RATE_LIMIT_REFRESH', key: 'rateLimitRefresh', parse: rateLimit('60/1m') },

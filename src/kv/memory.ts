@@ -91,6 +91,22 @@ export function createMemoryKv(options: MemoryKvOptions = {}): Kv {
       assertName(key, 'key');
       entries.delete(key);
     },
+    async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+      open();
+      assertName(key, 'key');
+      assertTtl(ttlMs);
+      const now = clock();
+      if (live(key, now)) return false;
+      put(key, { value, expiresAt: now + ttlMs });
+      return true;
+    },
+    async delIfEquals(key: string, value: string): Promise<boolean> {
+      open();
+      assertName(key, 'key');
+      if (live(key, clock())?.value !== value) return false;
+      entries.delete(key);
+      return true;
+    },
     async publish(channel: string, message: string): Promise<void> {
       open();
       assertName(channel, 'channel');

@@ -22,6 +22,11 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
+// Compare and delete in one step: a holder whose entry expired never deletes its successor's.
+const DEL_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 const OPTIONS = {
   lazyConnect: true,
   connectTimeout: 5_000,
@@ -97,6 +102,15 @@ export async function createRedisKv(url: string, options: RedisKvOptions): Promi
     async del(key: string): Promise<void> {
       assertName(key, 'key');
       await client.del(prefix + key);
+    },
+    async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+      assertName(key, 'key');
+      assertTtl(ttlMs);
+      return (await client.set(prefix + key, value, 'PX', ttlMs, 'NX')) === 'OK';
+    },
+    async delIfEquals(key: string, value: string): Promise<boolean> {
+      assertName(key, 'key');
+      return Number(await client.eval(DEL_IF_EQUALS, 1, prefix + key, value)) === 1;
     },
     async publish(channel: string, message: string): Promise<void> {
       assertName(channel, 'channel');

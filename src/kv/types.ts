@@ -20,6 +20,10 @@ export interface Kv {
   /** Store a value that disappears after `ttlMs`. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Store a value only if the key holds none (atomically); true when this call stored it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Delete the key only if it still holds `value` (atomically); true when this call deleted it. */
+  delIfEquals(key: string, value: string): Promise<boolean>;
   /** Deliver a message to every subscriber of the channel (in every instance sharing the kv). */
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once subscribed; the returned function unsubscribes this handler. */

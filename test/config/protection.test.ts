@@ -29,6 +29,7 @@ describe('protection settings', () => {
     assert.equal(config.lockoutBaseSeconds, 30);
     assert.equal(config.lockoutMaxSeconds, 900);
     assert.equal(config.lockoutWindowSeconds, 86_400);
+    assert.equal(config.lockoutQueueSeconds, 5);
     assert.equal(config.redisPrefix, 'portcullis:');
     assert.deepEqual(config.rateLimitToken, { max: 30, windowSeconds: 60 });
     assert.deepEqual(config.rateLimitLogin, { max: 30, windowSeconds: 60 });
@@ -63,6 +64,7 @@ describe('protection settings', () => {
       ['LOCKOUT_THRESHOLD', '0'],
       ['LOCKOUT_BASE_SECONDS', 'ten'],
       ['LOCKOUT_WINDOW_SECONDS', '10'],
+      ['LOCKOUT_QUEUE_SECONDS', '0'],
       ['REDIS_PREFIX', 'has space'],
       ['REDIS_URL', 'localhost:6379'],
     ] as const) {

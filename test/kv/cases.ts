@@ -87,6 +87,33 @@ export const kvCases: KvCase[] = [
     },
   },
   {
+    name: 'setIfAbsent stores once: of 50 concurrent calls exactly one wins, until the value expires',
+    async run(kv) {
+      const won = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => kv.setIfAbsent('s:race', `owner${i}`, 150)),
+      );
+      assert.equal(won.filter(Boolean).length, 1);
+      const owner = `owner${won.indexOf(true)}`;
+      assert.equal(await kv.get('s:race'), owner);
+      assert.equal(await kv.setIfAbsent('s:race', 'late', 150), false);
+      await wait(250);
+      assert.equal(await kv.setIfAbsent('s:race', 'late', 60_000), true, 'free once expired');
+      assert.equal(await kv.get('s:race'), 'late');
+    },
+  },
+  {
+    name: 'delIfEquals deletes only the value it names',
+    async run(kv) {
+      assert.equal(await kv.delIfEquals('s:gone', 'x'), false);
+      await kv.set('s:held', 'mine', 60_000);
+      assert.equal(await kv.delIfEquals('s:held', 'theirs'), false);
+      assert.equal(await kv.get('s:held'), 'mine');
+      assert.equal(await kv.delIfEquals('s:held', 'mine'), true);
+      assert.equal(await kv.get('s:held'), undefined);
+      assert.equal(await kv.setIfAbsent('s:held', 'next', 60_000), true);
+    },
+  },
+  {
     name: 'incr continues an integer that was set, and refuses one that is not',
     async run(kv) {
       await kv.set('k:n', '41', 60_000);
