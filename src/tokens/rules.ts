@@ -111,7 +111,8 @@ export function timesRefusal(
   const now = Math.floor(nowMs / 1000);
   if (times.exp <= now - LEEWAY_SECONDS) return 'The access token has expired.';
   // Even inside the leeway: a token from the future was minted by a clock (or a hand) we do not trust.
-  if (times.iat > nowMs / 1000 + LEEWAY_SECONDS) return 'The access token was issued in the future.';
+  if (times.iat > nowMs / 1000 + LEEWAY_SECONDS)
+    return 'The access token was issued in the future.';
   if (times.nbf !== undefined && times.nbf > now + LEEWAY_SECONDS) {
     return 'The access token is not valid yet.';
   }
@@ -150,7 +151,9 @@ export function claimsRefusal(payload: unknown, rules: ClaimRules): string | und
   if (nbf !== undefined && typeof nbf !== 'number') return 'The access token is invalid.';
   const times = timesRefusal({ iat, exp, nbf }, rules.nowMs, rules.maxTokenAgeSeconds);
   if (times) return times;
-  if (p.scope !== undefined && !(p.scope === '' || (typeof p.scope === 'string' && SCOPE.test(p.scope)))) {
+  const { scope } = p;
+  // Absent or empty is no scope; anything else is space-delimited scope-tokens.
+  if (scope !== undefined && (typeof scope !== 'string' || (scope !== '' && !SCOPE.test(scope)))) {
     return 'The access token scope is malformed.';
   }
   if (p.preferred_username !== undefined && typeof p.preferred_username !== 'string') {
