@@ -39,17 +39,20 @@ interface PublicPath {
 /** Parses a publicPaths list; throws TypeError for an entry that could be read two ways. */
 function compilePublicPaths(publicPaths: readonly string[]): PublicPath[] {
   return publicPaths.map((entry) => {
+    // A relative entry, a '*' inside it, a dot or empty segment or a query would never match what
+    // it seems to say: refuse it at set-up rather than guard (or expose) something else.
     const below = entry.endsWith('*');
     const path = below ? entry.slice(0, -1).replace(/\/$/, '') : entry;
-    // A '*' elsewhere, a relative path or a dot segment would match something else than it says.
-    if (!path.startsWith('/') && !(below && path === '')) {
-      throw new TypeError(`publicPaths: "${entry}" must start with "/"`);
+    const segments = path === '' ? [] : path.split('/').slice(1);
+    const odd = segments.some(
+      (s, i) => s === '.' || s === '..' || (s === '' && i < segments.length - 1),
+    );
+    if (!entry.startsWith('/') || /[*?#]/.test(path) || odd) {
+      throw new TypeError(
+        `publicPaths: "${entry}" must be a path like "/health", or end in "/*" like "/public/*"`,
+      );
     }
-    const segments = path.split('/').slice(1);
-    if (path.includes('*') || segments.some((s) => s === '.' || s === '..')) {
-      throw new TypeError(`publicPaths: "${entry}": "*" may only end the path, as in "/public/*"`);
-    }
-    return { segments: below && path === '' ? [] : segments, below };
+    return { segments, below };
   });
 }
 

@@ -208,8 +208,17 @@ for (const db of testDatabases()) {
 }
 
 describe('publicPaths entries that could be read two ways are refused at set-up', () => {
-  it('a "*" inside the path, a relative path or a dot segment throws TypeError', () => {
-    for (const entry of ['/pub*lic', '/*/admin', 'public', '/public/../admin', '/a/./b*']) {
+  it('a "*" inside the path, a relative path, a dot or empty segment or a query throws TypeError', () => {
+    for (const entry of [
+      '/pub*lic',
+      '/*/admin',
+      'public',
+      '*',
+      '/public/../admin',
+      '/a/./b*',
+      '/a//b',
+      '/health?probe=1',
+    ]) {
       assert.throws(() => isPublic('/x', [entry]), TypeError, entry);
     }
     assert.equal(isPublic('/anything/at/all', ['/*']), true);
