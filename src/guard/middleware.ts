@@ -7,7 +7,11 @@ import { type GuardClaims, GuardError, requireScopes, type Verifier } from './ve
 
 export interface GuardOptions {
   verifier: Verifier;
-  /** Paths served without a token (exact, or a prefix ending in `*`), as the guides' middleware. */
+  /**
+   * Paths served without a token, as the guides' middleware: exact (`/health`), or a path and
+   * everything below it (`/public/*`, or `/public*`: whole segments either way, never /publicadmin).
+   * Matched on the full request path, wherever the guard is mounted (see isPublic).
+   */
   publicPaths?: string[];
   /** Scopes every guarded request needs. */
   scopes?: string[];
@@ -26,11 +30,77 @@ export async function authenticate(
   return claims;
 }
 
-export function isPublic(path: string, publicPaths: readonly string[]): boolean {
-  const clean = path.split('?')[0] ?? '';
-  return publicPaths.some((p) =>
-    p.endsWith('*') ? clean.startsWith(p.slice(0, -1)) : clean === p,
-  );
+interface PublicPath {
+  segments: string[];
+  /** Also everything below `segments`. */
+  below: boolean;
+}
+
+/** Parses a publicPaths list; throws TypeError for an entry that could be read two ways. */
+function compilePublicPaths(publicPaths: readonly string[]): PublicPath[] {
+  return publicPaths.map((entry) => {
+    // A relative entry, a '*' inside it, a dot or empty segment or a query would never match what
+    // it seems to say: refuse it at set-up rather than guard (or expose) something else.
+    const below = entry.endsWith('*');
+    const path = below ? entry.slice(0, -1).replace(/\/$/, '') : entry;
+    const segments = path === '' ? [] : path.split('/').slice(1);
+    const odd = segments.some(
+      (s, i) => s === '.' || s === '..' || (s === '' && i < segments.length - 1),
+    );
+    if (!entry.startsWith('/') || /[*?#]/.test(path) || odd) {
+      throw new TypeError(
+        `publicPaths: "${entry}" must be a path like "/health", or end in "/*" like "/public/*"`,
+      );
+    }
+    return { segments, below };
+  });
+}
+
+/**
+ * The request path's segments, or undefined when the path could be read two ways by the router and
+ * the guard: dot segments (`/public/../admin`, also encoded as `%2e%2e`), encoded or back slashes,
+ * empty segments (`//`), NUL, leftover `%` after decoding (double encoding) or undecodable escapes.
+ * Such a path is never public: the guard asks for a token rather than guess what the router serves.
+ */
+function requestSegments(url: string): string[] | undefined {
+  const path = url.split('?')[0] ?? '';
+  if (!path.startsWith('/') || path.includes('\\')) return undefined;
+  const segments = path.slice(1).split('/');
+  for (const [i, segment] of segments.entries()) {
+    // A trailing slash leaves one empty last segment; any other empty one is a double slash.
+    if (segment === '' && i !== segments.length - 1) return undefined;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+    if (decoded === '.' || decoded === '..' || /[/\\\0%]/.test(decoded)) return undefined;
+  }
+  return segments;
+}
+
+/**
+ * Whether the request URL (path and query) is one of the public paths. Matched segment by segment,
+ * as sent (percent-escapes are not undone for the comparison, and case counts), so `/public*`
+ * covers /public, /public/ and /public/x but never /publicadmin, and `/health` is only /health.
+ * Give it the FULL path: Express's req.url is relative to the mount point (expressGuard reads
+ * req.originalUrl).
+ */
+export function isPublic(url: string, publicPaths: readonly string[]): boolean {
+  return matchesPublic(url, compilePublicPaths(publicPaths));
+}
+
+function matchesPublic(url: string, list: readonly PublicPath[]): boolean {
+  const segments = requestSegments(url);
+  if (segments === undefined) return false;
+  return list.some((p) => {
+    if (p.below) {
+      // Everything below: the segments match, the rest may be anything safe (or a trailing slash).
+      return p.segments.every((s, i) => segments[i] === s);
+    }
+    return segments.length === p.segments.length && p.segments.every((s, i) => segments[i] === s);
+  });
 }
 
 /** WWW-Authenticate and a small JSON body, as RFC 6750 §3 describes. */
@@ -49,12 +119,15 @@ export function challenge(error: GuardError): {
 }
 
 type Next = (error?: unknown) => void;
-export type GuardedRequest = IncomingMessage & { auth?: GuardClaims };
+export type GuardedRequest = IncomingMessage & { auth?: GuardClaims; originalUrl?: string };
 
 /** Express/Connect: sets `req.auth`, or answers 401/403. */
 export function expressGuard(options: GuardOptions) {
+  const publicPaths = compilePublicPaths(options.publicPaths ?? []);
   return (req: GuardedRequest, res: ServerResponse, next: Next): void => {
-    if (isPublic(req.url ?? '/', options.publicPaths ?? [])) {
+    // Express and Connect rewrite req.url relative to the mount point (app.use('/api', guard) sees
+    // /orders for /api/orders); originalUrl is the path the client sent, as the list names it.
+    if (matchesPublic(req.originalUrl ?? req.url ?? '/', publicPaths)) {
       next();
       return;
     }
@@ -82,9 +155,11 @@ declare module 'fastify' {
 }
 
 async function guardPlugin(app: FastifyInstance, options: GuardOptions): Promise<void> {
+  const publicPaths = compilePublicPaths(options.publicPaths ?? []);
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isPublic(request.url, options.publicPaths ?? [])) return;
+    // request.url is the full path as sent, wherever the plugin is registered (prefixes included).
+    if (matchesPublic(request.url, publicPaths)) return;
     try {
       request.auth = await authenticate(request.headers, options.verifier, options.scopes);
     } catch (error) {

@@ -1,12 +1,21 @@
 // The guard's verifier: checks Portcullis access tokens locally, through the issuer's JWKS (fetched,
-// cached, refetched for an unknown kid) or a shared HS256 secret. Imports nothing of the server.
+// cached, refetched for an unknown kid) or a shared HS256 secret. Imports nothing of the server, the
+// store or the kv: the token rules are the server's own pure ones (tokens/rules.ts).
 import {
   createRemoteJWKSet,
+  decodeProtectedHeader,
   type JWTPayload,
   type JWTVerifyGetKey,
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import {
+  type ClaimRules,
+  claimsRefusal,
+  compactRefusal,
+  headerRefusal,
+  joseOptions,
+} from '../tokens/rules.ts';
 
 export interface GuardClaims extends JWTPayload {
   sub: string;
@@ -34,6 +43,10 @@ export interface VerifierOptions {
   jwksCooldownMs?: number;
   /** Optional deny-list check (e.g. backed by Redis): return true to refuse the token. */
   isRevoked?: (claims: GuardClaims) => boolean | Promise<boolean>;
+  /** Refuse tokens older than this (by iat); Portcullis's ACCESS_TOKEN_TTL_SECONDS is the natural value. */
+  maxTokenAgeSeconds?: number;
+  /** The time in milliseconds; default Date.now (tests pass the issuer's clock). */
+  clock?: () => number;
 }
 
 export class GuardError extends Error {
@@ -52,13 +65,10 @@ export interface Verifier {
   verify(token: string): Promise<GuardClaims>;
 }
 
-const LEEWAY_SECONDS = 5;
-// Headers that carry or point at keys are never honoured (RFC 8725 §3.1).
-const FORBIDDEN = ['jwk', 'jku', 'x5u', 'x5c'];
-
 export function createVerifier(options: VerifierOptions): Verifier {
   const base = options.issuer.replace(/\/+$/, '');
   const algorithms = options.algorithms ?? (options.secret ? ['HS256'] : ['ES256']);
+  const clock = options.clock ?? Date.now;
   const key: Uint8Array | JWTVerifyGetKey = options.secret
     ? typeof options.secret === 'string'
       ? new TextEncoder().encode(options.secret)
@@ -72,19 +82,31 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     async verify(token) {
-      if (typeof token !== 'string' || token.length > 4096 || token.split('.').length !== 3) {
+      // The server's own rules (tokens/rules.ts), in the server's order: what it refuses, we refuse.
+      const malformed = compactRefusal(token);
+      if (malformed) throw new GuardError(401, malformed);
+      let header: unknown;
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
         throw new GuardError(401, 'The access token is malformed.');
       }
+      const refused = headerRefusal(header, algorithms);
+      if (refused) throw new GuardError(401, refused);
+      const rules: ClaimRules = {
+        issuer: options.issuer,
+        audience: options.audience ?? options.issuer,
+        nowMs: clock(),
+        maxTokenAgeSeconds: options.maxTokenAgeSeconds,
+      };
       let payload: JWTPayload;
-      let header: Record<string, unknown>;
       try {
         // Two calls because jose overloads the key parameter (a secret or a key-set function).
         const result =
           typeof key === 'function'
-            ? await jwtVerify(token, key, verifyOptions(options, algorithms))
-            : await jwtVerify(token, key, verifyOptions(options, algorithms));
+            ? await jwtVerify(token, key, joseOptions(algorithms, rules))
+            : await jwtVerify(token, key, joseOptions(algorithms, rules));
         payload = result.payload;
-        header = result.protectedHeader as Record<string, unknown>;
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired)
           throw new GuardError(401, 'The access token has expired.');
@@ -92,8 +114,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           throw new GuardError(401, 'The access token is invalid.');
         throw error;
       }
-      if (FORBIDDEN.some((name) => name in header))
-        throw new GuardError(401, 'The access token is invalid.');
+      const claimsRefused = claimsRefusal(payload, { ...rules, nowMs: clock() });
+      if (claimsRefused) throw new GuardError(401, claimsRefused);
       const claims = shape(payload);
       if (options.isRevoked && (await options.isRevoked(claims))) {
         throw new GuardError(401, 'The access token has been revoked.');
@@ -103,33 +125,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 }
 
-function verifyOptions(options: VerifierOptions, algorithms: string[]) {
-  return {
-    algorithms,
-    typ: 'at+jwt',
-    issuer: options.issuer,
-    audience: options.audience ?? options.issuer,
-    requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid'],
-    clockTolerance: LEEWAY_SECONDS,
-  };
-}
-
+/** The verified payload as GuardClaims (claimsRefusal has checked every member's type). */
 function shape(payload: JWTPayload): GuardClaims {
-  const { sub, sid, jti, scope, client_id: clientId, iat } = payload;
-  if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') {
-    throw new GuardError(401, 'The access token is missing a required claim.');
-  }
-  if (typeof iat !== 'number' || iat > Date.now() / 1000 + LEEWAY_SECONDS) {
-    throw new GuardError(401, 'The access token was issued in the future.');
-  }
-  const text = typeof scope === 'string' ? scope : '';
+  const text = typeof payload.scope === 'string' ? payload.scope : '';
   return {
-    ...payload,
-    sub,
-    sid,
-    jti,
+    ...(payload as GuardClaims),
     scope: text,
-    client_id: typeof clientId === 'string' ? clientId : '',
     scopes: text.split(' ').filter(Boolean),
   };
 }

@@ -2,6 +2,9 @@
 // one onRequest hook counts the request in the kv (shared by every instance with Redis) under the
 // policy and the address, answers with the IETF draft RateLimit-* headers, and refuses with 429
 // and Retry-After once the window's budget is spent. Routes naming one policy share its budget.
+// Hand-written, not @fastify/rate-limit: ours counts in our kv (memory or Redis, shared by instances)
+// on the injected clock, buckets IPv6 by /64, sends RateLimit-Policy and fails open with a log; the
+// plugin would need a store adapter, a key generator and an error builder to do the same.
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Services } from '../auth/services.ts';
 import type { RateLimit, Settings } from '../config/settings.ts';

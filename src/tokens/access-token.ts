@@ -6,6 +6,14 @@ import { AuthenticationError } from '../errors/index.ts';
 import { signJws } from './jws-sign.ts';
 import type { KeyRing, VerifyKey } from './keys.ts';
 import type { RevocationList } from './revocation.ts';
+import {
+  claimsRefusal,
+  compactRefusal,
+  headerRefusal,
+  joseOptions,
+  LEEWAY_SECONDS,
+  timesRefusal,
+} from './rules.ts';
 import { createVerifiedTokenCache } from './verified-cache.ts';
 
 export interface AccessClaims {
@@ -49,11 +57,6 @@ export interface AccessTokens {
   verifySignature(token: string): Promise<AccessClaims>;
 }
 
-// RFC 8725 §3.1 and SPEC §3: the verifier honours no header that names or carries a key elsewhere.
-const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'b64'] as const;
-const LEEWAY_SECONDS = 5;
-// Far above any token we issue (well under 1 KB); anything longer is refused before parsing.
-const MAX_TOKEN_LENGTH = 4096;
 const KEY_RELOAD_INTERVAL_MS = 5_000;
 export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
 
@@ -90,7 +93,11 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       // still hold at this instant, exactly as jose would judge it; otherwise the full check decides.
       if (
         options.keys.verification(hit.kid) === hit.key &&
-        timesHold(hit.claims, hit.nbf, options.clock(), maxAgeSeconds)
+        timesRefusal(
+          { iat: hit.claims.iat, exp: hit.claims.exp, nbf: hit.nbf },
+          options.clock(),
+          maxAgeSeconds,
+        ) === undefined
       ) {
         return hit.claims;
       }
@@ -103,43 +110,39 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
 
   async function verifyInFull(token: string): Promise<Verified> {
     const fail = (why: string) => new AuthenticationError(why, true);
-    // Exactly three canonical base64url segments: one token, one spelling (no padding, no spare bits).
-    if (token.length > MAX_TOKEN_LENGTH || !isCompactJws(token)) {
-      throw fail('The access token is malformed.');
-    }
+    // The rules are shared with the guard (rules.ts): the same token gets the same verdict there.
+    const malformed = compactRefusal(token);
+    if (malformed) throw fail(malformed);
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {
       throw fail('The access token is malformed.');
     }
-    // Only the configured algorithm: no `none`, no HS256-with-a-public-key confusion.
-    if (header.alg !== options.algorithm)
-      throw fail('The access token is signed with another algorithm.');
-    if (FORBIDDEN_HEADERS.some((name) => name in header))
-      throw fail('The access token carries a forbidden header.');
+    // Only the configured algorithm, typ at+jwt, a kid, no key-naming header, no crit.
+    const refused = headerRefusal(header, [options.algorithm]);
+    if (refused) throw fail(refused);
     const kid = header.kid;
     const key = await keyFor(kid);
     if (!key || typeof kid !== 'string')
       throw fail('The access token is signed by an unknown key.');
+    const rules = {
+      issuer: options.issuer,
+      audience: options.audience,
+      nowMs: options.clock(),
+      maxTokenAgeSeconds: maxAgeSeconds,
+    };
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key, {
-        algorithms: [options.algorithm],
-        typ: 'at+jwt',
-        issuer: options.issuer,
-        audience: options.audience,
-        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'client_id'],
-        maxTokenAge: maxAgeSeconds,
-        clockTolerance: LEEWAY_SECONDS,
-        currentDate: new Date(options.clock()),
-      }));
+      ({ payload } = await jwtVerify(token, key, joseOptions([options.algorithm], rules)));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw fail('The access token has expired.');
       if (error instanceof joseErrors.JOSEError) throw fail('The access token is invalid.');
       throw error;
     }
-    const claims = checkClaims(payload, options.clock(), fail);
+    const claimsRefused = claimsRefusal(payload, { ...rules, nowMs: options.clock() });
+    if (claimsRefused) throw fail(claimsRefused);
+    const claims = accessClaims(payload);
     return { claims, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined, kid, key };
   }
 
@@ -176,49 +179,12 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   };
 }
 
-/** jose's time rules (nbf, exp, maxTokenAge, iat not ahead) plus checkClaims' own, at `nowMs`. */
-function timesHold(
-  claims: AccessClaims,
-  nbf: number | undefined,
-  nowMs: number,
-  maxAgeSeconds: number,
-): boolean {
-  const now = Math.floor(nowMs / 1000);
-  if (nbf !== undefined && nbf > now + LEEWAY_SECONDS) return false;
-  if (claims.exp <= now - LEEWAY_SECONDS) return false;
-  const age = now - claims.iat;
-  if (age - LEEWAY_SECONDS > maxAgeSeconds || age < -LEEWAY_SECONDS) return false;
-  return claims.iat <= nowMs / 1000 + LEEWAY_SECONDS;
-}
-
-function isCompactJws(token: string): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  return parts.every(
-    (part) =>
-      /^[A-Za-z0-9_-]+$/.test(part) &&
-      Buffer.from(part, 'base64url').toString('base64url') === part,
-  );
-}
-
-function checkClaims(
-  payload: JWTPayload,
-  nowMs: number,
-  fail: (why: string) => AuthenticationError,
-): AccessClaims {
-  const { sub, jti, sid, iat, client_id: clientId, scope, preferred_username: name } = payload;
-  const strings = [sub, jti, sid, clientId];
-  if (strings.some((v) => typeof v !== 'string' || v.length === 0 || v.length > 256)) {
-    throw fail('The access token is missing a required claim.');
-  }
-  if (typeof iat !== 'number' || iat > nowMs / 1000 + LEEWAY_SECONDS) {
-    throw fail('The access token was issued in the future.');
-  }
-  if (scope !== undefined && typeof scope !== 'string')
-    throw fail('The access token scope is malformed.');
+/** The verified payload as AccessClaims (claimsRefusal has checked every member's type). */
+function accessClaims(payload: JWTPayload): AccessClaims {
+  const { scope, preferred_username: name } = payload;
   return {
     ...(payload as unknown as AccessClaims),
-    scope: scope ?? '',
+    scope: typeof scope === 'string' ? scope : '',
     preferred_username: typeof name === 'string' ? name : '',
   };
 }

@@ -85,8 +85,8 @@ for (const db of testDatabases()) {
         ],
         env,
       );
-      assert.notEqual(weak.code, 0);
-      assert.match(weak.stderr, /password/i);
+      assert.equal(weak.code, 1, weak.stderr);
+      assert.match(weak.stderr, /password: This password is too common/);
       const dup = await cli(
         [
           'user',
@@ -100,7 +100,7 @@ for (const db of testDatabases()) {
         ],
         env,
       );
-      assert.notEqual(dup.code, 0);
+      assert.equal(dup.code, 1, dup.stderr);
       assert.match(dup.stderr, /already exists/);
     });
 

@@ -105,7 +105,7 @@ describe('needsRehash', () => {
     assert.equal(strong.needsRehash(v10), true, 'argon2 version 0x10');
     const shortOutput = await argon2.hash('pw', { memoryCost: 4096, timeCost: 3, outputLen: 16 });
     assert.equal(strong.needsRehash(shortOutput), true, '16-byte digest');
-    assert.equal(strong.needsRehash(await bcrypt.hash('pw', { cost: 4 })), true);
+    assert.equal(strong.needsRehash(await bcrypt.hash('pw', 4)), true);
     assert.equal(strong.needsRehash('garbage'), true);
   });
 });
@@ -113,7 +113,7 @@ describe('needsRehash', () => {
 describe('hostile or broken stored hashes', () => {
   // Valid hashes of the password every case below tries, then broken one way each.
   const good = argon2.hashSync(PASSWORD, { memoryCost: 1024, timeCost: 1, parallelism: 1 });
-  const bcryptGood = bcrypt.hashSync(PASSWORD, { cost: 4 });
+  const bcryptGood = bcrypt.hashSync(PASSWORD, 4);
   const cases: Array<[string, string]> = [
     ['empty', ''],
     ['garbage', 'not a hash'],
@@ -236,7 +236,7 @@ describe('legacy hashes written by passlib', () => {
   }
 
   test('a bcrypt hash never matches a password containing NUL (C bcrypt stops at NUL)', async () => {
-    const hash = await bcrypt.hash('ab', { cost: 4 });
+    const hash = await bcrypt.hash('ab', 4);
     assert.equal(await hasher.verify(hash, 'ab'), true);
     assert.equal(await hasher.verify(hash, 'ab\0'), false);
     assert.equal(await hasher.verify(hash, 'ab\0cd'), false);

@@ -1,8 +1,10 @@
 // The guard against a real running Portcullis: Fastify plugin, Express/Connect middleware, the plain
 // function, scopes, public paths, HS256, and a key rotated on the server.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
@@ -156,5 +158,28 @@ describe('guard (HS256 shared secret)', () => {
     } finally {
       await portcullis.close();
     }
+  });
+});
+
+describe('the guard ships alone', () => {
+  it('imports nothing of src/server, src/store or src/kv, directly or through another module', () => {
+    const src = resolve(import.meta.dirname, '../../src');
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const [, spec] of text.matchAll(/\bfrom\s+'(\.[^']+)'/g)) {
+        if (spec) visit(resolve(dirname(file), spec));
+      }
+    };
+    visit(resolve(src, 'guard/index.ts'));
+    const modules = [...seen].map((file) => relative(src, file)).sort();
+    assert.deepEqual(modules, [
+      'guard/index.ts',
+      'guard/middleware.ts',
+      'guard/verifier.ts',
+      'tokens/rules.ts',
+    ]);
   });
 });

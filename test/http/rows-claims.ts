@@ -22,6 +22,7 @@ const kidRows: Attack[] = [
   { name: 'kid: an array holding the real kid', build: (c) => c.forge({ kid: [c.kid] }) },
   { name: 'kid: null', build: (c) => c.forge({ kid: null }) },
   { name: 'kid: missing', build: (c) => c.forge({ kid: undefined }) },
+  { name: 'kid: empty string', build: (c) => c.forge({ kid: '' }) },
 ];
 
 const typRows: Attack[] = [
@@ -54,15 +55,53 @@ const claimRows: Attack[] = [
     name: 'iat 60 s in the future',
     build: (c) => c.forge({}, { iat: c.nowSeconds() + 60, exp: c.nowSeconds() + 60 + ttl(c) }),
   },
+  {
+    name: 'nbf 60 s in the future',
+    build: (c) => c.forge({}, { nbf: c.nowSeconds() + 60 }),
+  },
+  {
+    name: 'a lifetime longer than the server issues (iat 2 TTLs ago, exp still ahead)',
+    build: (c) => c.forge({}, { iat: c.nowSeconds() - 2 * ttl(c), exp: c.nowSeconds() + ttl(c) }),
+  },
   ...REQUIRED_CLAIMS.map(
     (claim): Attack => ({
       name: `required claim missing: ${claim}`,
       build: (c) => c.forge({}, { [claim]: undefined }),
+      // The one the guard used to accept: on both databases.
+      postgres: claim === 'client_id' ? true : undefined,
     }),
   ),
+  // Present but not what the server issues: only a holder of the key could mint these.
+  ...(['sub', 'sid', 'jti', 'client_id'] as const).flatMap((claim): Attack[] => [
+    { name: `${claim}: empty string`, build: (c) => c.forge({}, { [claim]: '' }) },
+    { name: `${claim}: a number`, build: (c) => c.forge({}, { [claim]: 7 }) },
+  ]),
+  { name: 'scope: a number', build: (c) => c.forge({}, { scope: 7 }) },
+  { name: 'scope: an array', build: (c) => c.forge({}, { scope: ['read', 'write'] }) },
+  { name: 'scope: two spaces between scopes', build: (c) => c.forge({}, { scope: 'read  write' }) },
+  { name: 'scope: a leading space', build: (c) => c.forge({}, { scope: ' read' }) },
+  { name: 'scope: a tab between scopes', build: (c) => c.forge({}, { scope: 'read\twrite' }) },
+  { name: 'scope: a double quote', build: (c) => c.forge({}, { scope: 'read "admin"' }) },
+  { name: 'preferred_username: a number', build: (c) => c.forge({}, { preferred_username: 7 }) },
 ];
 
 const headerRows: Attack[] = [
+  // Key-naming headers the guard's own list lacked (RFC 8725 §3.1), on a token the server key signed.
+  {
+    name: 'x5t header (a certificate thumbprint)',
+    build: (c) => c.forge({ x5t: b64url('0123456789abcdefghij') }),
+    postgres: true,
+  },
+  {
+    name: 'x5t#S256 header (a certificate thumbprint)',
+    build: (c) => c.forge({ 'x5t#S256': b64url('0123456789abcdef0123456789abcdef') }),
+  },
+  {
+    name: 'jwk header holding the server key itself',
+    build: (c) => c.forge({ jwk: c.publicJwk }),
+  },
+  { name: 'b64: true without crit', build: (c) => c.forge({ b64: true }) },
+  { name: 'crit names a registered claim header', build: (c) => c.forge({ crit: ['exp'] }) },
   {
     name: 'crit names an unknown header',
     build: (c) => c.forge({ crit: ['x-unknown'], 'x-unknown': 1 }),

@@ -65,7 +65,10 @@ for (const db of testDatabases()) {
         { token: boss.tokens.access_token },
       );
       assert.equal(demoted.status, 200);
-      assert.notEqual((await api.get('/admin/users', { token })).status, 200);
+      // Exactly 401 invalid_token (the token is dead), not merely "not 200": a 500 must fail here.
+      const refused = await api.get('/admin/users', { token });
+      assert.equal(refused.status, 401, refused.text);
+      assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     });
 
     it('the clock still decides: past exp, and before iat, a remembered token is refused', async () => {
