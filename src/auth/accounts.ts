@@ -223,7 +223,9 @@ async function replacePassword(
 ): Promise<void> {
   const now = s.clock();
   const entries = await s.store.transaction(async (tx) => {
-    await tx.users.update(userId, { passwordHash }, now);
+    // The bump refuses sign-ins that checked the old password and have not made their session yet;
+    // the sessions they made already are listed (after this write) and ended below.
+    await tx.users.update(userId, { passwordHash, bumpSecurityVersion: true }, now);
     const active = await tx.sessions.listActive(userId, now);
     const ended = active.filter((x) => x.id !== keepSessionId).map((x) => x.id);
     const made = await endSessionsIn(s, tx, ended, now);
@@ -327,7 +329,10 @@ export async function adminUpdate(
     (user.isActive && patch.isActive === false) ||
     (user.isSuperuser && patch.isSuperuser === false) ||
     (patch.scopes !== undefined && user.scopes.some((x) => !patch.scopes?.includes(x)));
-  // Losing a right must bite on tokens already issued: void them via the user's "valid after".
+  // Losing a right must bite on tokens already issued: void them via the user's "valid after", end
+  // the sessions (a token minted by a sign-in that overlapped the change would carry the old right),
+  // and bump the version so sign-ins still in flight are refused.
+  if (lost) patch.bumpSecurityVersion = true;
   const entry = lost ? s.revocations.userEntry(userId) : undefined;
   const now = s.clock();
   const applied: Revocation[] = [];
@@ -338,7 +343,7 @@ export async function adminUpdate(
       await tx.revocations.insert(entry);
       applied.push(entry);
     }
-    if (patch.isActive === false) {
+    if (lost) {
       const active = await tx.sessions.listActive(userId, now);
       applied.push(
         ...(await endSessionsIn(

@@ -40,6 +40,7 @@ export const userCases: StoreCase[] = [
         scopes: ['read', 'write', 'admin', 'x:y/z'],
         createdAt: FAR_FUTURE,
         updatedAt: FAR_FUTURE,
+        securityVersion: 0,
       };
       assert.deepEqual(await store.users.create(input), expected);
       assert.deepEqual(await store.users.findById(input.id), expected);
