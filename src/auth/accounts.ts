@@ -15,7 +15,7 @@ import {
 } from './lockout.ts';
 import { hasSecondFactor } from './mfa-challenges.ts';
 import { passwordAdvice } from './password-check.ts';
-import { ADMIN_SCOPE } from './scopes.ts';
+import { ADMIN_SCOPE, effectiveScopes } from './scopes.ts';
 import type { Services } from './services.ts';
 import { endSessionsIn } from './sessions.ts';
 
@@ -330,8 +330,8 @@ export async function adminUpdate(
     (user.isSuperuser && patch.isSuperuser === false) ||
     (patch.scopes !== undefined && user.scopes.some((x) => !patch.scopes?.includes(x)));
   // Losing a right must bite on tokens already issued: void them via the user's "valid after", end
-  // the sessions (a token minted by a sign-in that overlapped the change would carry the old right),
-  // and bump the version so sign-ins still in flight are refused.
+  // the sessions that hold the right (a token minted by a sign-in that overlapped the change would
+  // carry it), and bump the version so sign-ins still in flight are refused.
   if (lost) patch.bumpSecurityVersion = true;
   const entry = lost ? s.revocations.userEntry(userId) : undefined;
   const now = s.clock();
@@ -344,12 +344,18 @@ export async function adminUpdate(
       applied.push(entry);
     }
     if (lost) {
-      const active = await tx.sessions.listActive(userId, now);
+      // Listed after the write above, so a session made by an overlapping sign-in is among them.
+      const rights = effectiveScopes(row, s.config.scopes);
+      const holding = (await tx.sessions.listActive(userId, now)).filter(
+        (x) =>
+          !row.isActive ||
+          x.scope.split(' ').some((right) => right !== '' && !rights.includes(right)),
+      );
       applied.push(
         ...(await endSessionsIn(
           s,
           tx,
-          active.map((x) => x.id),
+          holding.map((x) => x.id),
           now,
         )),
       );
