@@ -207,7 +207,13 @@ export const accountSecurityCases: StoreCase[] = [
       await store.accountTokens.replace(
         token(user.id, { hash: 'live-verify', purpose: 'email_verification', expiresAt: T0 + 1 }),
       );
-      const base = { userId: user.id, clientId: 'c', scope: '', createdAt: T0 - 1, securityVersion: 0 };
+      const base = {
+        userId: user.id,
+        clientId: 'c',
+        scope: '',
+        createdAt: T0 - 1,
+        securityVersion: 0,
+      };
       await store.mfaChallenges.insert({ ...base, hash: 'old-mfa', expiresAt: T0 });
       await store.mfaChallenges.insert({ ...base, hash: 'live-mfa', expiresAt: T0 + 1 });
       assert.equal(await store.accountTokens.deleteExpired(T0), 1);
