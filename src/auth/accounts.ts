@@ -15,7 +15,7 @@ import {
 } from './lockout.ts';
 import { hasSecondFactor } from './mfa-challenges.ts';
 import { passwordAdvice } from './password-check.ts';
-import { ADMIN_SCOPE } from './scopes.ts';
+import { ADMIN_SCOPE, effectiveScopes } from './scopes.ts';
 import type { Services } from './services.ts';
 import { endSessionsIn } from './sessions.ts';
 
@@ -223,7 +223,9 @@ async function replacePassword(
 ): Promise<void> {
   const now = s.clock();
   const entries = await s.store.transaction(async (tx) => {
-    await tx.users.update(userId, { passwordHash }, now);
+    // The bump refuses sign-ins that checked the old password and have not made their session yet;
+    // the sessions they made already are listed (after this write) and ended below.
+    await tx.users.update(userId, { passwordHash, bumpSecurityVersion: true }, now);
     const active = await tx.sessions.listActive(userId, now);
     const ended = active.filter((x) => x.id !== keepSessionId).map((x) => x.id);
     const made = await endSessionsIn(s, tx, ended, now);
@@ -327,7 +329,10 @@ export async function adminUpdate(
     (user.isActive && patch.isActive === false) ||
     (user.isSuperuser && patch.isSuperuser === false) ||
     (patch.scopes !== undefined && user.scopes.some((x) => !patch.scopes?.includes(x)));
-  // Losing a right must bite on tokens already issued: void them via the user's "valid after".
+  // Losing a right must bite on tokens already issued: void them via the user's "valid after", end
+  // the sessions that hold the right (a token minted by a sign-in that overlapped the change would
+  // carry it), and bump the version so sign-ins still in flight are refused.
+  if (lost) patch.bumpSecurityVersion = true;
   const entry = lost ? s.revocations.userEntry(userId) : undefined;
   const now = s.clock();
   const applied: Revocation[] = [];
@@ -338,13 +343,19 @@ export async function adminUpdate(
       await tx.revocations.insert(entry);
       applied.push(entry);
     }
-    if (patch.isActive === false) {
-      const active = await tx.sessions.listActive(userId, now);
+    if (lost) {
+      // Listed after the write above, so a session made by an overlapping sign-in is among them.
+      const rights = effectiveScopes(row, s.config.scopes);
+      const holding = (await tx.sessions.listActive(userId, now)).filter(
+        (x) =>
+          !row.isActive ||
+          x.scope.split(' ').some((right) => right !== '' && !rights.includes(right)),
+      );
       applied.push(
         ...(await endSessionsIn(
           s,
           tx,
-          active.map((x) => x.id),
+          holding.map((x) => x.id),
           now,
         )),
       );

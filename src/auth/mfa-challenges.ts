@@ -45,6 +45,7 @@ export async function requireSecondFactor(
     scope,
     createdAt: now,
     expiresAt: now + MFA_TOKEN_TTL_MS,
+    securityVersion: user.securityVersion,
   });
   throw new AppError(
     400,

@@ -27,7 +27,8 @@ export async function completeSecondFactor(
 ): Promise<LoginResult> {
   const challenge = await findChallenge(s, input.mfaToken);
   const user = await s.store.users.findById(challenge.userId);
-  if (!user?.isActive) throw badMfaToken();
+  // A password change, reset, deactivation or lost right since the password step voids the token.
+  if (!user?.isActive || user.securityVersion !== challenge.securityVersion) throw badMfaToken();
   try {
     await verifySecondFactor(s, user, input.otp, attempt(client));
   } catch (error) {

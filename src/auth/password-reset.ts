@@ -15,7 +15,7 @@ import { enforcePasswordPolicy } from './accounts.ts';
 import { recordAudit } from './audit.ts';
 import { parseEmail } from './identity.ts';
 import type { Services } from './services.ts';
-import { endOtherSessions } from './sessions.ts';
+import { endSessionsIn } from './sessions.ts';
 
 // Bound to the password and the address: a password changed by other means, or a new address,
 // voids every reset link sent before.
@@ -63,14 +63,33 @@ export async function resetPassword(
   // The policy is checked before the token is spent, so a refused password can be retried.
   enforcePasswordPolicy(s, newPassword, user, 'new_password');
   const passwordHash = await s.hasher.hash(newPassword);
-  await s.store.transaction(async (tx) => {
+  const entries = await s.store.transaction(async (tx) => {
     const now = s.clock();
     await redeemAccountToken(tx, live, now);
     // The link reached the stored address, which proves the address as a verification link would.
-    await tx.users.update(user.id, { passwordHash, isVerified: true }, now);
-    await recordAudit(tx, { type: 'password.reset', actorId: user.id, subjectId: user.id });
+    // The bump refuses sign-ins with the old password that are still in flight.
+    await tx.users.update(
+      user.id,
+      { passwordHash, isVerified: true, bumpSecurityVersion: true },
+      now,
+    );
+    // Whoever knew the old password may hold sessions: end all of them, live access tokens
+    // included, in this transaction (listed after the write above, so none made meanwhile escapes).
+    const active = await tx.sessions.listActive(user.id, now);
+    const ended = await endSessionsIn(
+      s,
+      tx,
+      active.map((x) => x.id),
+      now,
+    );
+    await recordAudit(tx, {
+      type: 'password.reset',
+      actorId: user.id,
+      subjectId: user.id,
+      details: { sessions_ended: active.map((x) => x.id) },
+    });
+    return ended;
   });
-  // Whoever knew the old password may hold sessions: end all of them, live access tokens included.
-  await endOtherSessions(s, user.id);
+  s.revocations.apply(entries);
   s.mailer.later(async () => passwordChangedMail({ to: user.email, username: user.username }));
 }

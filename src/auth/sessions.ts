@@ -44,6 +44,9 @@ export interface LoginResult {
 const badCredentials = (): AppError =>
   new AppError(400, 'invalid_grant', 'Incorrect username or password.');
 const badRefresh = (why: string): AppError => new AppError(400, 'invalid_grant', why);
+const changedDuringSignIn = (): AppError =>
+  new AppError(400, 'invalid_grant', 'The account changed during the sign-in: sign in again.');
+const sessionEnded = (): AppError => badRefresh('The session has ended.');
 
 export async function findUserByLogin(store: Store, login: string): Promise<User | undefined> {
   const { kind, normalized } = normalizeLogin(login);
@@ -126,7 +129,11 @@ async function verifyLogin(
   if (s.hasher.needsRehash(user.passwordHash)) {
     // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
     const upgraded = await s.hasher.hash(password);
-    return (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock())) ?? user;
+    // Only over the hash just checked: a password changed meanwhile must not be overwritten.
+    const expected = { passwordHash: user.passwordHash, securityVersion: user.securityVersion };
+    return (
+      (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock(), expected)) ?? user
+    );
   }
   return user;
 }
@@ -156,6 +163,12 @@ export async function startSession(
   const refreshToken = s.refreshTokens.create();
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
   await s.store.transaction(async (tx) => {
+    // The user was read before the slow password check: a password change, reset, deactivation or
+    // lost right that landed since then refuses the sign-in. Holding the row orders this
+    // transaction against such a change, which then sees (and ends) the session made here.
+    if (!(await tx.users.holdSecurityVersion(user.id, user.securityVersion))) {
+      throw changedDuringSignIn();
+    }
     await tx.sessions.create({
       id: sessionId,
       userId: user.id,
@@ -224,7 +237,7 @@ export async function refresh(
   const row = await s.store.refreshTokens.findByHash(hash);
   if (!row) throw badRefresh('The refresh token is invalid.');
   const session = await s.store.sessions.findById(row.sessionId);
-  if (!session || session.revokedAt !== null) throw badRefresh('The session has ended.');
+  if (!session || session.revokedAt !== null) throw sessionEnded();
   if (row.expiresAt <= now || session.expiresAt <= now)
     throw badRefresh('The refresh token has expired.');
   const user = await s.store.users.findById(row.userId);
@@ -237,24 +250,29 @@ export async function refresh(
   const scope = grantScope(parseScope(requestedScope), allowed);
   const successor = s.refreshTokens.successor(token);
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
+  const successorHash = s.refreshTokens.hash(successor);
   const rotated = await s.store.transaction(async (tx) => {
     // The conditional update is the lock: of two concurrent refreshes exactly one wins.
     if (!(await tx.refreshTokens.markUsed(hash, now))) return false;
     await tx.refreshTokens.insert({
-      hash: s.refreshTokens.hash(successor),
+      hash: successorHash,
       sessionId: session.id,
       userId: user.id,
       createdAt: now,
       expiresAt,
     });
-    await tx.sessions.touch(session.id, now, expiresAt);
+    // Conditional: a session ended since it was read above (logout, a password change) stays
+    // ended, and this rotation is rolled back.
+    if (!(await tx.sessions.touch(session.id, now, expiresAt))) throw sessionEnded();
     return true;
   });
   if (!rotated) {
     const used = await s.store.refreshTokens.findByHash(hash);
     const usedAt = used?.usedAt ?? now;
-    // Two tabs refreshing at once get the same successor; later reuse means the token leaked.
-    if (now - usedAt > s.config.refreshReuseGraceSeconds * 1000) {
+    const next = await s.store.refreshTokens.findByHash(successorHash);
+    // Two tabs refreshing at once get the same successor; a later reuse, or one after the
+    // successor itself was used (the racing tab did get its answer), means the token leaked.
+    if (now - usedAt > s.config.refreshReuseGraceSeconds * 1000 || next?.usedAt != null) {
       await endSessions(s, [session.id], {
         type: 'refresh.reuse',
         actorId: null,

@@ -13,6 +13,8 @@ export interface MfaChallenge {
   expiresAt: number;
   failures: number;
   usedAt: number | null;
+  /** The user's security version when the password step passed. */
+  securityVersion: number;
 }
 
 export type NewMfaChallenge = Omit<MfaChallenge, 'failures' | 'usedAt'>;
@@ -49,6 +51,7 @@ export function createMfaChallengeRepository(db: Kysely<Schema>): MfaChallengeRe
             expires_at: c.expiresAt,
             failures: 0,
             used_at: null,
+            security_version: c.securityVersion,
           })
           .execute(),
       );
@@ -104,5 +107,6 @@ function toChallenge(row: Selectable<MfaChallengesTable>): MfaChallenge {
     expiresAt: row.expires_at,
     failures: Number(row.failures),
     usedAt: row.used_at,
+    securityVersion: Number(row.security_version),
   };
 }

@@ -15,6 +15,8 @@ export interface UsersTable {
   scopes: string;
   created_at: number;
   updated_at: number;
+  /** Bumped by every change of credentials or rights (a password, deactivation, a lost right). */
+  security_version: number;
 }
 
 export interface SessionsTable {
@@ -109,6 +111,8 @@ export interface MfaChallengesTable {
   expires_at: number;
   failures: number;
   used_at: number | null;
+  /** The user's security_version when the password step passed. */
+  security_version: number;
 }
 
 export interface Schema {

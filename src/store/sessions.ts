@@ -24,7 +24,8 @@ export interface SessionRepository {
   create(s: NewSession): Promise<void>;
   findById(id: string): Promise<Session | undefined>;
   listActive(userId: string, now: number): Promise<Session[]>;
-  touch(id: string, lastUsedAt: number, expiresAt: number): Promise<void>;
+  /** Extends a live session; false if it has been revoked (or is gone). */
+  touch(id: string, lastUsedAt: number, expiresAt: number): Promise<boolean>;
   revoke(id: string, now: number): Promise<boolean>;
   revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<string[]>;
   deleteExpired(now: number): Promise<number>;
@@ -38,7 +39,8 @@ const touchSession = prepare(['id', 'lastUsedAt', 'expiresAt'], (db, p) =>
   db
     .updateTable('sessions')
     .set({ last_used_at: p.lastUsedAt, expires_at: p.expiresAt })
-    .where('id', '=', p.id),
+    .where('id', '=', p.id)
+    .where('revoked_at', 'is', null),
 );
 
 // Every login inserts one.
@@ -96,8 +98,10 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
       return rows.map(toSession);
     },
 
-    async touch(id: string, lastUsedAt: number, expiresAt: number): Promise<void> {
-      await touchSession(db, { id, lastUsedAt, expiresAt });
+    async touch(id: string, lastUsedAt: number, expiresAt: number): Promise<boolean> {
+      // Conditional, so a refresh racing the end of its session cannot outlive it.
+      const result = await touchSession(db, { id, lastUsedAt, expiresAt });
+      return result.numAffectedRows === 1n;
     },
 
     async revoke(id: string, now: number): Promise<boolean> {

@@ -17,9 +17,11 @@ export interface User {
   scopes: string[];
   createdAt: number;
   updatedAt: number;
+  /** Bumped by every change of credentials or rights; a sign-in that saw an older one is void. */
+  securityVersion: number;
 }
 
-export interface NewUser extends Omit<User, 'updatedAt'> {
+export interface NewUser extends Omit<User, 'updatedAt' | 'securityVersion'> {
   emailNorm: string;
   usernameNorm: string;
 }
@@ -29,7 +31,15 @@ export type UserPatch = Partial<
     User,
     'email' | 'username' | 'passwordHash' | 'isActive' | 'isSuperuser' | 'isVerified' | 'scopes'
   >
-> & { emailNorm?: string; usernameNorm?: string };
+> & {
+  emailNorm?: string;
+  usernameNorm?: string;
+  /** The change voids sign-ins in flight (a new password, deactivation, a lost right). */
+  bumpSecurityVersion?: true;
+};
+
+/** Values the row must still hold for an update to apply (a compare-and-set). */
+export type UserExpectation = Partial<Pick<User, 'email' | 'passwordHash' | 'securityVersion'>>;
 
 export interface UserListOptions {
   limit: number;
@@ -45,7 +55,18 @@ export interface UserRepository {
   findById(id: string): Promise<User | undefined>;
   findByUsernameNorm(norm: string): Promise<User | undefined>;
   findByEmailNorm(norm: string): Promise<User | undefined>;
-  update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
+  /** The updated user; undefined if there is no such user or it no longer holds `expected`. */
+  update(
+    id: string,
+    patch: UserPatch,
+    now: number,
+    expected?: UserExpectation,
+  ): Promise<User | undefined>;
+  /**
+   * True if the user is active and still at `securityVersion`. Inside a transaction it holds the
+   * row (a write lock), so a concurrent change waits for the transaction or is seen by it.
+   */
+  holdSecurityVersion(id: string, securityVersion: number): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   list(opts: UserListOptions): Promise<User[]>;
   count(): Promise<number>;
@@ -74,6 +95,7 @@ const ROW_COLUMNS = [
   'scopes',
   'created_at',
   'updated_at',
+  'security_version',
 ] as const satisfies ReadonlyArray<keyof UsersTable>;
 const insertUser = prepare(ROW_COLUMNS, (db, p) => db.insertInto('users').values(p).returningAll());
 
@@ -125,16 +147,42 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     findByUsernameNorm: (norm) => findBy(byUsernameNorm, norm),
     findByEmailNorm: (norm) => findBy(byEmailNorm, norm),
 
-    async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
-      const row = await mapConflict(() =>
-        db
-          .updateTable('users')
-          .set({ ...toColumns(patch), updated_at: now })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirst(),
-      );
+    async update(
+      id: string,
+      patch: UserPatch,
+      now: number,
+      expected: UserExpectation = {},
+    ): Promise<User | undefined> {
+      if (hasNul(id)) return undefined;
+      let query = db
+        .updateTable('users')
+        .set((eb) => ({
+          ...toColumns(patch),
+          updated_at: now,
+          ...(patch.bumpSecurityVersion && {
+            security_version: eb('security_version', '+', 1),
+          }),
+        }))
+        .where('id', '=', id);
+      if (expected.email !== undefined) query = query.where('email', '=', expected.email);
+      if (expected.passwordHash !== undefined)
+        query = query.where('password_hash', '=', expected.passwordHash);
+      if (expected.securityVersion !== undefined)
+        query = query.where('security_version', '=', expected.securityVersion);
+      const row = await mapConflict(() => query.returningAll().executeTakeFirst());
       return row && toUser(row);
+    },
+
+    async holdSecurityVersion(id: string, securityVersion: number): Promise<boolean> {
+      // A write that changes nothing: it takes the row lock a change of the user also needs.
+      const result = await db
+        .updateTable('users')
+        .set((eb) => ({ security_version: eb.ref('security_version') }))
+        .where('id', '=', id)
+        .where('security_version', '=', securityVersion)
+        .where('is_active', '=', 1)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async delete(id: string): Promise<boolean> {
@@ -183,6 +231,7 @@ function toRow(user: NewUser): Required<Insertable<UsersTable>> {
     scopes: joinScopes(user.scopes),
     created_at: user.createdAt,
     updated_at: user.createdAt,
+    security_version: 0,
   };
 }
 
@@ -212,6 +261,7 @@ function toUser(row: Selectable<UsersTable>): User {
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    securityVersion: Number(row.security_version),
   };
 }
 

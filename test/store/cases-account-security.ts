@@ -78,6 +78,7 @@ export const accountSecurityCases: StoreCase[] = [
       await store.recoveryCodes.replace(user.id, ['code-a'], T0);
       await store.mfaChallenges.insert({
         hash: 'gone-challenge',
+        securityVersion: 0,
         userId: user.id,
         clientId: 'c',
         scope: 'read',
@@ -159,7 +160,13 @@ export const accountSecurityCases: StoreCase[] = [
     name: 'mfa challenges: round-trip, failures counted, consumed once before expiry, dead ones pruned',
     async run({ store }) {
       const user = await store.users.create(newUser());
-      const base = { userId: user.id, clientId: 'app', scope: 'read write', createdAt: T0 };
+      const base = {
+        userId: user.id,
+        clientId: 'app',
+        scope: 'read write',
+        createdAt: T0,
+        securityVersion: 0,
+      };
       await store.mfaChallenges.insert({ ...base, hash: 'c1', expiresAt: T0 + 5 * MINUTE });
       assert.deepEqual(await store.mfaChallenges.findByHash('c1'), {
         ...base,
@@ -200,7 +207,13 @@ export const accountSecurityCases: StoreCase[] = [
       await store.accountTokens.replace(
         token(user.id, { hash: 'live-verify', purpose: 'email_verification', expiresAt: T0 + 1 }),
       );
-      const base = { userId: user.id, clientId: 'c', scope: '', createdAt: T0 - 1 };
+      const base = {
+        userId: user.id,
+        clientId: 'c',
+        scope: '',
+        createdAt: T0 - 1,
+        securityVersion: 0,
+      };
       await store.mfaChallenges.insert({ ...base, hash: 'old-mfa', expiresAt: T0 });
       await store.mfaChallenges.insert({ ...base, hash: 'live-mfa', expiresAt: T0 + 1 });
       assert.equal(await store.accountTokens.deleteExpired(T0), 1);

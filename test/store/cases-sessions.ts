@@ -101,7 +101,19 @@ export const sessionCases: StoreCase[] = [
       assert.equal(session?.lastUsedAt, T0 + 500);
       assert.equal(session?.expiresAt, FAR_FUTURE);
       assert.equal(session?.createdAt, T0);
-      await store.sessions.touch('missing', T0, T0); // no row, no error
+      assert.equal(await store.sessions.touch('missing', T0, T0), false); // no row, no error
+    },
+  },
+  {
+    name: 'sessions: touch leaves a revoked session alone and says so',
+    async run({ store }) {
+      const { sessionId } = await createUserWithSession(store);
+      assert.equal(await store.sessions.touch(sessionId, T0 + 1, FAR_FUTURE), true);
+      assert.equal(await store.sessions.revoke(sessionId, T0 + 2), true);
+      assert.equal(await store.sessions.touch(sessionId, T0 + 3, FAR_FUTURE + 1), false);
+      const session = await store.sessions.findById(sessionId);
+      assert.equal(session?.lastUsedAt, T0 + 1);
+      assert.equal(session?.revokedAt, T0 + 2);
     },
   },
   {

@@ -40,6 +40,7 @@ export const userCases: StoreCase[] = [
         scopes: ['read', 'write', 'admin', 'x:y/z'],
         createdAt: FAR_FUTURE,
         updatedAt: FAR_FUTURE,
+        securityVersion: 0,
       };
       assert.deepEqual(await store.users.create(input), expected);
       assert.deepEqual(await store.users.findById(input.id), expected);
@@ -136,6 +137,49 @@ export const userCases: StoreCase[] = [
         updatedAt: T0 + 6,
       });
       assert.equal(await store.users.update('missing', { isActive: true }, T0), undefined);
+    },
+  },
+  {
+    name: 'users: the security version is bumped on request and guards conditional updates',
+    async run({ store }) {
+      const user = await store.users.create(newUser({ username: 'erin', email: 'erin@x.io' }));
+      assert.equal(user.securityVersion, 0);
+      assert.equal(await store.users.holdSecurityVersion(user.id, 0), true);
+      const bumped = await store.users.update(
+        user.id,
+        { passwordHash: 'h2', bumpSecurityVersion: true },
+        T0 + 1,
+      );
+      assert.equal(bumped?.securityVersion, 1);
+      assert.equal(await store.users.holdSecurityVersion(user.id, 0), false, 'an older version');
+      assert.equal(await store.users.holdSecurityVersion(user.id, 1), true);
+      // A compare-and-set that no longer holds changes nothing.
+      assert.equal(
+        await store.users.update(user.id, { passwordHash: 'h3' }, T0 + 2, {
+          passwordHash: user.passwordHash,
+        }),
+        undefined,
+      );
+      assert.equal(
+        await store.users.update(user.id, { isVerified: true }, T0 + 2, { email: 'other@x.io' }),
+        undefined,
+      );
+      assert.equal(
+        await store.users.update(user.id, { isVerified: true }, T0 + 2, { securityVersion: 0 }),
+        undefined,
+      );
+      assert.deepEqual(await store.users.findById(user.id), bumped);
+      const matched = await store.users.update(user.id, { passwordHash: 'h3' }, T0 + 3, {
+        passwordHash: 'h2',
+        email: 'erin@x.io',
+        securityVersion: 1,
+      });
+      assert.equal(matched?.passwordHash, 'h3');
+      assert.equal(matched?.securityVersion, 1, 'bumped only on request');
+      // An inactive user holds no version: no session may be made for it.
+      await store.users.update(user.id, { isActive: false, bumpSecurityVersion: true }, T0 + 4);
+      assert.equal(await store.users.holdSecurityVersion(user.id, 2), false);
+      assert.equal(await store.users.holdSecurityVersion('missing', 0), false);
     },
   },
   {
