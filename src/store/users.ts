@@ -31,6 +31,12 @@ export type UserPatch = Partial<
   >
 > & { emailNorm?: string; usernameNorm?: string };
 
+/** Values the row must still hold for an update to apply (what a decision was based on). */
+export interface UserExpectation {
+  email?: string;
+  passwordHash?: string;
+}
+
 export interface UserListOptions {
   limit: number;
   after?: string;
@@ -45,7 +51,13 @@ export interface UserRepository {
   findById(id: string): Promise<User | undefined>;
   findByUsernameNorm(norm: string): Promise<User | undefined>;
   findByEmailNorm(norm: string): Promise<User | undefined>;
-  update(id: string, patch: UserPatch, now: number): Promise<User | undefined>;
+  /** The updated user; undefined when no row has the id, or one does but not the `expected` values. */
+  update(
+    id: string,
+    patch: UserPatch,
+    now: number,
+    expected?: UserExpectation,
+  ): Promise<User | undefined>;
   delete(id: string): Promise<boolean>;
   list(opts: UserListOptions): Promise<User[]>;
   count(): Promise<number>;
@@ -125,15 +137,23 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
     findByUsernameNorm: (norm) => findBy(byUsernameNorm, norm),
     findByEmailNorm: (norm) => findBy(byEmailNorm, norm),
 
-    async update(id: string, patch: UserPatch, now: number): Promise<User | undefined> {
-      const row = await mapConflict(() =>
-        db
-          .updateTable('users')
-          .set({ ...toColumns(patch), updated_at: now })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirst(),
-      );
+    async update(
+      id: string,
+      patch: UserPatch,
+      now: number,
+      expected: UserExpectation = {},
+    ): Promise<User | undefined> {
+      if (hasNul(id, expected.email, expected.passwordHash)) return undefined;
+      let query = db
+        .updateTable('users')
+        .set({ ...toColumns(patch), updated_at: now })
+        .where('id', '=', id);
+      // In the statement itself: a change that landed since the caller read the row makes it miss.
+      if (expected.email !== undefined) query = query.where('email', '=', expected.email);
+      if (expected.passwordHash !== undefined) {
+        query = query.where('password_hash', '=', expected.passwordHash);
+      }
+      const row = await mapConflict(() => query.returningAll().executeTakeFirst());
       return row && toUser(row);
     },
 
