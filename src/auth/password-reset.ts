@@ -66,9 +66,18 @@ export async function resetPassword(
   await s.store.transaction(async (tx) => {
     const now = s.clock();
     await redeemAccountToken(tx, live, now);
-    // The link reached the stored address, which proves the address as a verification link would.
-    await tx.users.update(user.id, { passwordHash, isVerified: true }, now);
-    await recordAudit(tx, { type: 'password.reset', actorId: user.id, subjectId: user.id });
+    // The password is set even if the address changed during the hash: the link was good when
+    // used, and the reset ends every session, whoever changed the address.
+    await tx.users.update(user.id, { passwordHash }, now);
+    // The link reached the address it was sent to, which proves that address as a verification
+    // link would, and only that one: verified only while it is still the stored address.
+    const proved = await tx.users.update(user.id, { isVerified: true }, now, { email: user.email });
+    await recordAudit(tx, {
+      type: 'password.reset',
+      actorId: user.id,
+      subjectId: user.id,
+      details: { email_verified: proved !== undefined },
+    });
   });
   // Whoever knew the old password may hold sessions: end all of them, live access tokens included.
   await endOtherSessions(s, user.id);
