@@ -181,33 +181,40 @@ export async function updateProfile(
   userId: string,
   input: { email?: string | undefined; username?: string | undefined },
 ): Promise<User> {
-  const user = await requireUser(s, userId);
   const patch = identityFields(input);
   if (Object.keys(patch).length === 0) throw nothingToChange('email, username');
-  // A new address has not been proven to belong to the user.
-  const current = parseEmail(user.email);
-  if (patch.emailNorm !== undefined && (!current.ok || current.normalized !== patch.emailNorm)) {
-    patch.isVerified = false;
-  }
-  const now = s.clock();
-  let updated: User | undefined;
-  try {
-    updated = await s.store.transaction(async (tx) => {
-      const row = await tx.users.update(userId, patch, now);
-      if (!row) return undefined;
-      await recordAudit(tx, {
-        type: 'user.update',
-        actorId: userId,
-        subjectId: userId,
-        at: now,
-        details: { changes: changes(user, row, ['email', 'username', 'isVerified']) },
+  // Whether the address stays verified is decided on the row as read; the write applies only while
+  // the stored address is still that one, else the decision is made again on a fresh read.
+  for (let attempt = 1; ; attempt++) {
+    const user = await requireUser(s, userId);
+    const write: UserPatch = { ...patch };
+    // Any other text is another mailbox until proven: the fold that keeps addresses unique maps
+    // 'ı'→'i', 'ß'→'ss', 'ς'→'σ', and a mail system may tell the local part's case apart.
+    if (write.email !== undefined && write.email !== user.email) write.isVerified = false;
+    const now = s.clock();
+    let updated: User | undefined;
+    try {
+      updated = await s.store.transaction(async (tx) => {
+        const row = await tx.users.update(userId, write, now, { email: user.email });
+        if (!row) return undefined;
+        await recordAudit(tx, {
+          type: 'user.update',
+          actorId: userId,
+          subjectId: userId,
+          at: now,
+          details: { changes: changes(user, row, ['email', 'username', 'isVerified']) },
+        });
+        return row;
       });
-      return row;
-    });
-  } catch (error) {
-    conflict(error);
+    } catch (error) {
+      conflict(error);
+    }
+    if (updated) return updated;
+    if (attempt === 3) {
+      await requireUser(s, userId);
+      throw new AppError(409, 'edit_conflict', 'The account changed meanwhile; try again.');
+    }
   }
-  return updated ?? (await requireUser(s, userId));
 }
 
 /**

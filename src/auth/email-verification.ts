@@ -4,6 +4,7 @@ import { accountLink, emailVerificationMail } from '../mail/templates.ts';
 import type { User } from '../store/index.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
+  badAccountToken,
   findLiveToken,
   issueAccountToken,
   redeemAccountToken,
@@ -60,9 +61,14 @@ export async function verifyEmail(s: Services, token: string): Promise<User> {
   return s.store.transaction(async (tx) => {
     const now = s.clock();
     await redeemAccountToken(tx, live, now);
-    const user = await tx.users.update(live.user.id, { isVerified: true }, now);
+    // Only while the address the link was sent to is still stored: a change since the token was
+    // checked voids it, as it would had the change come first (the throw rolls back the redeem).
+    const user = await tx.users.update(live.user.id, { isVerified: true }, now, {
+      email: live.user.email,
+    });
+    if (!user) throw badAccountToken();
     await recordAudit(tx, { type: 'email.verify', actorId: live.user.id, subjectId: live.user.id });
-    return user ?? live.user;
+    return user;
   });
 }
 

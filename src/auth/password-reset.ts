@@ -6,6 +6,7 @@ import { accountLink, passwordChangedMail, passwordResetMail } from '../mail/tem
 import type { User } from '../store/index.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
+  badAccountToken,
   decoyAccountToken,
   findLiveToken,
   issueAccountToken,
@@ -66,13 +67,20 @@ export async function resetPassword(
   const entries = await s.store.transaction(async (tx) => {
     const now = s.clock();
     await redeemAccountToken(tx, live, now);
-    // The link reached the stored address, which proves the address as a verification link would.
-    // The bump refuses sign-ins with the old password that are still in flight.
-    await tx.users.update(
+    // Only over the password the link was bound to: a change by other means during the hash voids
+    // the link, as it would have before. The bump refuses sign-ins with the old password in flight.
+    const changed = await tx.users.update(
       user.id,
-      { passwordHash, isVerified: true, bumpSecurityVersion: true },
+      { passwordHash, bumpSecurityVersion: true },
       now,
+      { passwordHash: user.passwordHash },
     );
+    if (!changed) throw badAccountToken();
+    // The password is set even if the address changed during the hash: the link was good when
+    // used, and the reset ends every session, whoever changed the address.
+    // The link reached the address it was sent to, which proves that address as a verification
+    // link would, and only that one: verified only while it is still the stored address.
+    const proved = await tx.users.update(user.id, { isVerified: true }, now, { email: user.email });
     // Whoever knew the old password may hold sessions: end all of them, live access tokens
     // included, in this transaction (listed after the write above, so none made meanwhile escapes).
     const active = await tx.sessions.listActive(user.id, now);
@@ -86,7 +94,7 @@ export async function resetPassword(
       type: 'password.reset',
       actorId: user.id,
       subjectId: user.id,
-      details: { sessions_ended: active.map((x) => x.id) },
+      details: { email_verified: proved !== undefined, sessions_ended: active.map((x) => x.id) },
     });
     return ended;
   });

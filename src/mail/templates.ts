@@ -24,10 +24,11 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-/** `${PUBLIC_URL}/path?token=…`, with the token percent-encoded as a query value. */
+/** `${PUBLIC_URL}/path#token=…`, with the token percent-encoded as a form value. */
 export function accountLink(publicUrl: string, path: string, token: string): string {
   const url = new URL(path, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
-  url.searchParams.set('token', token);
+  // In the fragment, which browsers never send: no server, proxy or access log on the way sees it.
+  url.hash = new URLSearchParams({ token }).toString();
   return url.toString();
 }
 

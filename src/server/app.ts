@@ -15,6 +15,7 @@ import { createGuards } from './authenticate.ts';
 import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
 import { rejectNulCharacters } from './input.ts';
+import { serializeRequest } from './log-redaction.ts';
 import { rateLimitHook } from './rate-limit.ts';
 import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
@@ -42,6 +43,22 @@ function trustProxy(value: string | undefined): FastifyServerOptions['trustProxy
   return value.split(/[\s,]+/).filter(Boolean);
 }
 
+function loggerOptions(
+  config: Config,
+  given: FastifyServerOptions['logger'],
+): FastifyServerOptions['logger'] {
+  if (given === false) return false;
+  const options =
+    given === undefined || given === true
+      ? {
+          level: config.logLevel,
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+        }
+      : given;
+  // Whatever logger is asked for: a URL's query may carry a token (an old mailed link, a callback).
+  return { ...options, serializers: { ...options.serializers, req: serializeRequest } };
+}
+
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database);
@@ -54,10 +71,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
+    logger: loggerOptions(config, deps.logger),
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxy(config.trustProxy),
     return503OnClosing: true,

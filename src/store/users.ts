@@ -153,7 +153,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
       now: number,
       expected: UserExpectation = {},
     ): Promise<User | undefined> {
-      if (hasNul(id)) return undefined;
+      if (hasNul(id, expected.email, expected.passwordHash)) return undefined;
       let query = db
         .updateTable('users')
         .set((eb) => ({
@@ -164,6 +164,7 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
           }),
         }))
         .where('id', '=', id);
+      // In the statement itself: a change that landed since the caller read the row makes it miss.
       if (expected.email !== undefined) query = query.where('email', '=', expected.email);
       if (expected.passwordHash !== undefined)
         query = query.where('password_hash', '=', expected.passwordHash);

@@ -259,7 +259,7 @@ for (const db of testDatabases()) {
       await forgot(who.email, { host: 'evil.example', 'x-forwarded-host': 'evil.example' });
       const mail = await outboxMail(server.dataDir, who.email);
       assert.ok(!mail.raw.includes('evil.example'));
-      assert.ok(mail.text.includes(`${server.config.publicUrl}/reset?token=`));
+      assert.ok(mail.text.includes(`${server.config.publicUrl}/reset#token=`));
     });
   });
 

@@ -45,14 +45,14 @@ function resetMessage(to = 'alice@example.com'): MailMessage {
 const FROM = 'Portcullis <no-reply@example.com>';
 
 describe('templates', () => {
-  it('links keep a PUBLIC_URL path prefix and carry the token as a query value', () => {
+  it('links keep a PUBLIC_URL path prefix and carry the token in the fragment (never sent to a server)', () => {
     assert.equal(
       accountLink('https://example.com/auth', 'reset', 'abc-_1'),
-      'https://example.com/auth/reset?token=abc-_1',
+      'https://example.com/auth/reset#token=abc-_1',
     );
     assert.equal(
       accountLink('https://example.com/auth/', 'verify', 'x'),
-      'https://example.com/auth/verify?token=x',
+      'https://example.com/auth/verify#token=x',
     );
   });
 
@@ -97,8 +97,8 @@ describe('outbox (no SMTP_URL)', () => {
     assert.match(mail.headers.get('message-id') ?? '', /^<[^@\s]+@[^>\s]+>$/);
     assert.ok(!Number.isNaN(Date.parse(mail.headers.get('date') ?? '')));
     assert.match(mail.headers.get('content-type') ?? '', /^multipart\/alternative;/);
-    assert.ok(mail.text.includes(`http://localhost:8000/reset?token=${TOKEN}`));
-    assert.ok(mail.html.includes(`href="http://localhost:8000/reset?token=${TOKEN}"`));
+    assert.ok(mail.text.includes(`http://localhost:8000/reset#token=${TOKEN}`));
+    assert.ok(mail.html.includes(`href="http://localhost:8000/reset#token=${TOKEN}"`));
     assert.equal(statSync(mail.file).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'outbox')).mode & 0o777, 0o700);
     assert.deepEqual(
@@ -152,7 +152,7 @@ describe('SMTP (SMTP_URL)', () => {
     const got = await sink.waitFor('smtp1@example.com');
     assert.equal(got.from, 'no-reply@example.com');
     assert.deepEqual(got.rcpt, ['smtp1@example.com']);
-    assert.ok(got.text.includes(`/reset?token=${TOKEN}`));
+    assert.ok(got.text.includes(`/reset#token=${TOKEN}`));
     await m.idle();
     assert.deepEqual(
       log.lines.map((l) => l.message),

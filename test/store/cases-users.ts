@@ -183,6 +183,36 @@ export const userCases: StoreCase[] = [
     },
   },
   {
+    name: 'users: update with `expected` applies only while the row still holds those values',
+    async run({ store }) {
+      const user = await store.users.create(newUser({ username: 'erin', email: 'erin@x.io' }));
+      const stale = { email: 'erin@old.io' };
+      assert.equal(
+        await store.users.update(user.id, { isVerified: true }, T0 + 1, stale),
+        undefined,
+      );
+      assert.equal(
+        await store.users.update(user.id, { isVerified: true }, T0 + 1, { passwordHash: 'other' }),
+        undefined,
+      );
+      assert.deepEqual(await store.users.findById(user.id), user);
+      const applied = await store.users.update(user.id, { isVerified: true }, T0 + 2, {
+        email: 'erin@x.io',
+        passwordHash: user.passwordHash,
+      });
+      assert.deepEqual(applied, { ...user, isVerified: true, updatedAt: T0 + 2 });
+      // Compared as stored: another case is another value.
+      assert.equal(
+        await store.users.update(user.id, { isVerified: false }, T0 + 3, { email: 'Erin@x.io' }),
+        undefined,
+      );
+      assert.equal(
+        await store.users.update(user.id, {}, T0 + 3, { email: 'erin@x.io\u0000' }),
+        undefined,
+      );
+    },
+  },
+  {
     name: 'users: update conflicts name the field and change nothing',
     async run({ store }) {
       await store.users.create(newUser({ username: 'carol', email: 'carol@x.io' }));

@@ -113,10 +113,10 @@ export async function outboxMail(
 
 /** The token of the link to `path` in a mail's text body (and checks the HTML body has it too). */
 export function linkToken(mail: Mail, base: string, path: string): string {
-  const prefix = `${base.replace(/\/+$/, '')}/${path}?token=`;
+  const prefix = `${base.replace(/\/+$/, '')}/${path}#token=`;
   const line = mail.text.split(/\r?\n/).find((l) => l.startsWith(prefix));
   if (!line) throw new Error(`no ${prefix} link in:\n${mail.text}`);
-  const token = new URL(line.trim()).searchParams.get('token');
+  const token = new URLSearchParams(new URL(line.trim()).hash.slice(1)).get('token');
   if (!token) throw new Error('link without a token');
   if (!mail.html.includes(token)) throw new Error('the HTML body lacks the link');
   return token;
