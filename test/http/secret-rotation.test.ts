@@ -1,0 +1,199 @@
+// Black-box regression tests of issue 10 item 10: in HS256 mode a change of SECRET_KEY turned
+// two-factor sign-in into a 500 (the TOTP secrets are sealed, and recovery codes were hashed, with
+// keys derived from it) and ended every live token at once. Now PREVIOUS_SECRET_KEYS keeps old
+// tokens and sealed secrets usable (re-sealed with the new key on use); without the old secret the
+// second factor answers 400 second_factor_unavailable and `portcullis user reset-2fa` is the way back.
+//
+// One database per suite, three servers on it in turn: SECRET_KEY=A; then B with
+// PREVIOUS_SECRET_KEYS=A; then B alone. The servers share one frozen clock, advanced a step between
+// TOTP codes (each step is accepted once).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deriveKey, hmacSha256 } from '../../src/crypto/random.ts';
+import { openDatabase } from '../../src/store/database.ts';
+import { createStore } from '../../src/store/index.ts';
+import { type Answer, type Client, client, registerAndLogin } from '../support/http.ts';
+import { testDatabases } from '../support/postgres.ts';
+import { cli } from '../support/process.ts';
+import { startServer, type TestServer, testClock, testEnv } from '../support/server.ts';
+import { base32Decode, totp } from '../support/totp.ts';
+
+const GRANT = 'urn:portcullis:grant-type:mfa-otp';
+const SECRET_A = 'first secret of the rotation test, 32+ bytes long';
+const SECRET_B = 'second secret of the rotation test, 32+ bytes long';
+
+type Enrolled = Awaited<ReturnType<typeof registerAndLogin>> & {
+  secret: string;
+  recoveryCodes: string[];
+};
+
+const outcome = (answer: Answer): string =>
+  `${answer.status} ${String(answer.body?.error ?? answer.body?.code ?? '')}`;
+
+/** How versions before the fix stored a recovery code: HMAC keyed from SECRET_KEY. */
+function legacyRecoveryHash(secretKey: string, code: string): string {
+  const key = deriveKey(Buffer.from(secretKey, 'utf8'), 'recovery-code-hash');
+  return hmacSha256(key, code.replaceAll('-', ''));
+}
+
+for (const db of testDatabases()) {
+  describe(`SECRET_KEY rotation in HS256 mode on ${db}`, () => {
+    const clock = testClock();
+    let first: TestServer;
+    let rotated: Enrolled;
+    let stranded: Enrolled;
+
+    const start = (env: Record<string, string>) =>
+      startServer({
+        db,
+        clock,
+        env: { ALGORITHM: 'HS256', ...env },
+        reuse: { dataDir: first.dataDir, databaseUrl: first.databaseUrl },
+      });
+
+    async function enrol(api: Client, prefix: string): Promise<Enrolled> {
+      const who = await registerAndLogin(api, prefix);
+      const auth = { token: who.tokens.access_token };
+      const started = await api.post<{ secret: string }>('/users/me/totp', undefined, auth);
+      assert.equal(started.status, 200, started.text);
+      const code = totp(base32Decode(started.body.secret), clock());
+      const confirmed = await api.post<{ recovery_codes: string[] }>(
+        '/users/me/totp/confirm',
+        { code },
+        auth,
+      );
+      assert.equal(confirmed.status, 200, confirmed.text);
+      return { ...who, secret: started.body.secret, recoveryCodes: confirmed.body.recovery_codes };
+    }
+
+    const passwordGrant = (api: Client, who: Enrolled) =>
+      api.post(
+        '/token',
+        { grant_type: 'password', username: who.username, password: who.password },
+        { form: true },
+      );
+
+    /** The password step (which must ask for the second factor), then `otp`. */
+    async function mfaSignIn(api: Client, who: Enrolled, otp: string): Promise<Answer> {
+      const step = await passwordGrant(api, who);
+      assert.equal(outcome(step), '400 mfa_required', step.text);
+      return api.post(
+        '/token',
+        { grant_type: GRANT, mfa_token: String(step.body.mfa_token), otp },
+        { form: true },
+      );
+    }
+
+    /** A fresh TOTP code of the next time step (the last one was spent). */
+    function nextCode(who: Enrolled): string {
+      clock.advance(30_000);
+      return totp(base32Decode(who.secret), clock());
+    }
+
+    before(async () => {
+      first = await startServer({ db, clock, env: { ALGORITHM: 'HS256', SECRET_KEY: SECRET_A } });
+      const api = client(first.url);
+      rotated = await enrol(api, 'rotated');
+      stranded = await enrol(api, 'stranded');
+      await first.app.close();
+      // The rotated user's codes as an earlier version stored them (keyed from SECRET_KEY A), to show
+      // that such rows keep working during a rotation.
+      const store = createStore(await openDatabase(first.databaseUrl));
+      try {
+        await store.recoveryCodes.replace(
+          rotated.id,
+          rotated.recoveryCodes.map((code) => legacyRecoveryHash(SECRET_A, code)),
+          clock(),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+    after(() => first.close());
+
+    it('a new SECRET_KEY with the old one in PREVIOUS_SECRET_KEYS answered 500 to TOTP and refused the live tokens: all keep working', async () => {
+      const server = await start({ SECRET_KEY: SECRET_B, PREVIOUS_SECRET_KEYS: SECRET_A });
+      try {
+        const api = client(server.url);
+        const me = await api.get('/users/me', { token: rotated.tokens.access_token });
+        assert.equal(me.status, 200, `old access token: ${me.text}`);
+        const refreshed = await api.post(
+          '/token',
+          { grant_type: 'refresh_token', refresh_token: rotated.tokens.refresh_token },
+          { form: true },
+        );
+        assert.equal(refreshed.status, 200, `old refresh token: ${refreshed.text}`);
+
+        const withTotp = await mfaSignIn(api, rotated, nextCode(rotated));
+        assert.equal(withTotp.status, 200, `TOTP: ${withTotp.text}`);
+        const fresh = String(withTotp.body.access_token);
+        assert.equal((await api.get('/users/me', { token: fresh })).status, 200);
+
+        const recovery = await mfaSignIn(api, rotated, String(rotated.recoveryCodes[0]));
+        assert.equal(recovery.status, 200, `recovery code of the old format: ${recovery.text}`);
+        const again = await mfaSignIn(api, rotated, String(rotated.recoveryCodes[0]));
+        assert.equal(outcome(again), '400 invalid_grant', 'a recovery code works once');
+      } finally {
+        await server.app.close();
+      }
+    });
+
+    it('a TOTP secret opened with a previous key is re-sealed: after PREVIOUS_SECRET_KEYS is dropped it still works', async () => {
+      const server = await start({ SECRET_KEY: SECRET_B });
+      try {
+        const api = client(server.url);
+        const withTotp = await mfaSignIn(api, rotated, nextCode(rotated));
+        assert.equal(withTotp.status, 200, `TOTP: ${withTotp.text}`);
+      } finally {
+        await server.app.close();
+      }
+    });
+
+    it('a new SECRET_KEY without the old one answered 500 to TOTP: 400 second_factor_unavailable, old tokens 401, reset-2fa brings the account back', async () => {
+      const server = await start({ SECRET_KEY: SECRET_B });
+      try {
+        const api = client(server.url);
+        const me = await api.get('/users/me', { token: stranded.tokens.access_token });
+        assert.equal(outcome(me), '401 invalid_token', me.text);
+
+        const withTotp = await mfaSignIn(api, stranded, nextCode(stranded));
+        assert.equal(outcome(withTotp), '400 second_factor_unavailable', withTotp.text);
+        assert.match(String(withTotp.body.error_description), /administrator/);
+        // Nothing of the secret or of the failure's cause is in the answer.
+        assert.doesNotMatch(withTotp.text, /decrypt|SECRET_KEY|sealed/i);
+        // The cookie login says the same (problem details).
+        const cookieLogin = await api.post('/login', {
+          username: stranded.username,
+          password: stranded.password,
+          otp: nextCode(stranded),
+        });
+        assert.equal(outcome(cookieLogin), '400 second_factor_unavailable', cookieLogin.text);
+
+        // Recovery codes are plain SHA-256 of 120 random bits, keyed by nothing: they still work.
+        const recovery = await mfaSignIn(api, stranded, String(stranded.recoveryCodes[0]));
+        assert.equal(recovery.status, 200, `recovery code: ${recovery.text}`);
+
+        const env = testEnv(server.dataDir, server.databaseUrl, {
+          ALGORITHM: 'HS256',
+          SECRET_KEY: SECRET_B,
+        });
+        const reset = await cli(['user', 'reset-2fa', stranded.username], env);
+        assert.equal(reset.code, 0, reset.stderr);
+        assert.match(reset.stdout, new RegExp(`second factor of ${stranded.username} removed`));
+        const unknown = await cli(['user', 'reset-2fa', 'nobody-of-that-name'], env);
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stderr, /no user named nobody-of-that-name/);
+
+        const plain = await passwordGrant(api, stranded);
+        assert.equal(plain.status, 200, `password sign-in after reset-2fa: ${plain.text}`);
+        const status = await api.get('/users/me/totp', {
+          token: String(plain.body.access_token),
+        });
+        assert.equal(status.status, 200, status.text);
+        assert.deepEqual(status.body, { enabled: false, pending: false, recovery_codes_left: 0 });
+      } finally {
+        await server.app.close();
+      }
+    });
+  });
+}
