@@ -10,6 +10,8 @@ Commands:
                                            create a user (password from stdin when omitted)
   user set-password USERNAME [--password P]
                                            set a user's password and end their other sessions
+  user reset-2fa USERNAME                  remove a user's TOTP and recovery codes (lost device, or a
+                                           SECRET_KEY changed without PREVIOUS_SECRET_KEYS)
   user import FILE                         import users from a JSON or CSV export, password hashes kept
                                            (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
   keys rotate                              add a new signing key; old ones verify until their tokens expire

@@ -21,6 +21,8 @@ export interface TotpRepository {
   savePending(userId: string, secretSealed: string, now: number): Promise<void>;
   /** Records `step` as used if it is newer than the last one; true for exactly one caller. */
   useStep(userId: string, step: number): Promise<boolean>;
+  /** Replaces the sealed secret if it is still `from` (not re-enrolled meanwhile); true if it was. */
+  reseal(userId: string, from: string, to: string): Promise<boolean>;
   /** Turns a pending enrolment on; false if there was none. */
   confirm(userId: string, now: number): Promise<boolean>;
   delete(userId: string): Promise<boolean>;
@@ -65,6 +67,17 @@ export function createTotpRepository(db: Kysely<Schema>): TotpRepository {
         .set({ last_step: step })
         .where('user_id', '=', userId)
         .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async reseal(userId: string, from: string, to: string): Promise<boolean> {
+      // Conditional on the old text: a concurrent re-enrolment or removal is never overwritten.
+      const result = await db
+        .updateTable('totp_credentials')
+        .set({ secret_sealed: to })
+        .where('user_id', '=', userId)
+        .where('secret_sealed', '=', from)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },

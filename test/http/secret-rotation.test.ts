@@ -19,8 +19,8 @@ import { startServer, type TestServer, testClock, testEnv } from '../support/ser
 import { base32Decode, totp } from '../support/totp.ts';
 
 const GRANT = 'urn:portcullis:grant-type:mfa-otp';
-const SECRET_A = 'first secret of the rotation test, 32+ bytes long';
-const SECRET_B = 'second secret of the rotation test, 32+ bytes long';
+const SECRET_A = 'first secret of the rotation test (32+ bytes)';
+const SECRET_B = 'second secret of the rotation test (32+ bytes)';
 
 type Enrolled = Awaited<ReturnType<typeof registerAndLogin>> & {
   secret: string;
