@@ -1,6 +1,5 @@
 // Signing keys: generated on first start, kept in the store (private halves sealed with a key derived
 // from SECRET_KEY), published as JWKS, rotated by `portcullis keys rotate`.
-import { createHash } from 'node:crypto';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -12,6 +11,7 @@ import {
 import type { Algorithm } from '../config/settings.ts';
 import { deriveKey, openText, sealText } from '../crypto/random.ts';
 import type { SigningKey, Store } from '../store/index.ts';
+import { hmacKeyId } from './hmac-kid.ts';
 
 export type VerifyKey = CryptoKey | Uint8Array;
 
@@ -93,14 +93,10 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   };
 }
 
-// The kid names the secret without revealing it (a truncated hash of a 256-bit key).
-const hmacKid = (secret: Uint8Array): string =>
-  `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 12)}`;
-
 function hmacKeyRing(secret: Uint8Array, previous: readonly Uint8Array[]): KeyRing {
-  const kid = hmacKid(secret);
+  const kid = hmacKeyId(secret);
   // Previous secrets verify the tokens they signed until those expire; only the current one signs.
-  const verifying = new Map<string, Uint8Array>(previous.map((old) => [hmacKid(old), old]));
+  const verifying = new Map<string, Uint8Array>(previous.map((old) => [hmacKeyId(old), old]));
   verifying.set(kid, secret);
   return {
     signing: () => ({ kid, key: secret }),
