@@ -13,6 +13,7 @@ import { deriveKey, hmacSha256 } from '../../src/crypto/random.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { createStore } from '../../src/store/index.ts';
 import { type Answer, type Client, client, registerAndLogin } from '../support/http.ts';
+import { linkToken, outboxMail } from '../support/mail.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { cli } from '../support/process.ts';
 import { startServer, type TestServer, testClock, testEnv } from '../support/server.ts';
@@ -42,6 +43,10 @@ for (const db of testDatabases()) {
     let first: TestServer;
     let rotated: Enrolled;
     let stranded: Enrolled;
+    let forgetful: Awaited<ReturnType<typeof registerAndLogin>>;
+    /** An mfa_token and a password-reset link handed out under SECRET_KEY A, used after the change. */
+    let pendingMfa: string;
+    let resetLink: string;
 
     const start = (env: Record<string, string>) =>
       startServer({
@@ -95,6 +100,14 @@ for (const db of testDatabases()) {
       const api = client(first.url);
       rotated = await enrol(api, 'rotated');
       stranded = await enrol(api, 'stranded');
+      const step = await passwordGrant(api, rotated);
+      assert.equal(outcome(step), '400 mfa_required', step.text);
+      pendingMfa = String(step.body.mfa_token);
+      forgetful = await registerAndLogin(api, 'forgetful');
+      assert.equal((await api.post('/password/forgot', { email: forgetful.email })).status, 202);
+      await first.app.services.mailer.idle();
+      const mail = await outboxMail(first.dataDir, forgetful.email, 1, /Reset your password/);
+      resetLink = linkToken(mail, first.config.publicUrl, 'reset');
       await first.app.close();
       // The rotated user's codes as an earlier version stored them (keyed from SECRET_KEY A), to show
       // that such rows keep working during a rotation.
@@ -123,6 +136,18 @@ for (const db of testDatabases()) {
           { form: true },
         );
         assert.equal(refreshed.status, 200, `old refresh token: ${refreshed.text}`);
+
+        const pending = await api.post(
+          '/token',
+          { grant_type: GRANT, mfa_token: pendingMfa, otp: nextCode(rotated) },
+          { form: true },
+        );
+        assert.equal(pending.status, 200, `mfa_token of before the change: ${pending.text}`);
+        const reset = await api.post('/password/reset', {
+          token: resetLink,
+          new_password: 'a new passphrase after the change',
+        });
+        assert.equal(reset.status, 204, `reset link of before the change: ${reset.text}`);
 
         const withTotp = await mfaSignIn(api, rotated, nextCode(rotated));
         assert.equal(withTotp.status, 200, `TOTP: ${withTotp.text}`);
