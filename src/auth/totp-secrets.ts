@@ -38,3 +38,42 @@ export async function openStoredSecret(s: Services, credential: TotpCredential):
   }
   return opened.value;
 }
+
+export interface ResealReport {
+  /** Sealed with a previous secret, now with the current one. */
+  resealed: number;
+  /** Already sealed with the current secret. */
+  current: number;
+  /** User ids whose secret no configured secret opens: `portcullis user reset-2fa` them. */
+  unreadable: string[];
+}
+
+const RESEAL_PAGE = 500;
+
+/**
+ * `keys reseal`: every stored TOTP secret (pending ones too) re-sealed with the current secret, so
+ * that PREVIOUS_SECRET_KEYS can be dropped without waiting for each user to sign in.
+ */
+export async function resealAllTotpSecrets(s: Services): Promise<ResealReport> {
+  const report: ResealReport = { resealed: 0, current: 0, unreadable: [] };
+  let after: string | null = null;
+  for (;;) {
+    const page = await s.store.totp.listAfter(after, RESEAL_PAGE);
+    for (const credential of page) {
+      const { userId, secretSealed } = credential;
+      const opened = withAnyKey(s.secrets, TOTP_SEAL_PURPOSE, (key) =>
+        openTotpSecret(key, userId, secretSealed),
+      );
+      if (opened === undefined) report.unreadable.push(userId);
+      else if (opened.index === 0) report.current += 1;
+      else {
+        const to = sealForStorage(s, userId, opened.value);
+        // Changed meanwhile (a re-enrolment, a sign-in that re-sealed it): sealed with the current one.
+        await s.store.totp.reseal(userId, secretSealed, to);
+        report.resealed += 1;
+      }
+    }
+    if (page.length < RESEAL_PAGE) return report;
+    after = page[page.length - 1]?.userId ?? null;
+  }
+}

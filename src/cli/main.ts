@@ -16,6 +16,8 @@ Commands:
                                            (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
   keys rotate                              add a new signing key; old ones verify until their tokens expire
   keys list                                list signing keys
+  keys reseal                              re-seal every TOTP secret with SECRET_KEY (after a rotation,
+                                           before PREVIOUS_SECRET_KEYS is dropped)
   audit verify                             check the audit log's hash chain; exit 1 naming the first bad entry
 
 Configuration comes from the environment and .env (see README).`;

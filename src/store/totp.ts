@@ -17,6 +17,8 @@ export interface TotpCredential {
 
 export interface TotpRepository {
   find(userId: string): Promise<TotpCredential | undefined>;
+  /** Up to `limit` credentials (pending ones too) of user ids after `afterUserId`, in id order. */
+  listAfter(afterUserId: string | null, limit: number): Promise<TotpCredential[]>;
   /** A new pending secret, replacing a pending one; a confirmed one makes it a ConflictError. */
   savePending(userId: string, secretSealed: string, now: number): Promise<void>;
   /** Records `step` as used if it is newer than the last one; true for exactly one caller. */
@@ -38,6 +40,12 @@ export function createTotpRepository(db: Kysely<Schema>): TotpRepository {
     async find(userId: string): Promise<TotpCredential | undefined> {
       const row = (await credentialOf(db, { userId })).rows[0];
       return row && toCredential(row);
+    },
+
+    async listAfter(afterUserId: string | null, limit: number): Promise<TotpCredential[]> {
+      let query = db.selectFrom('totp_credentials').selectAll().orderBy('user_id').limit(limit);
+      if (afterUserId !== null) query = query.where('user_id', '>', afterUserId);
+      return (await query.execute()).map(toCredential);
     },
 
     async savePending(userId: string, secretSealed: string, now: number): Promise<void> {

@@ -202,6 +202,16 @@ for (const db of testDatabases()) {
           ALGORITHM: 'HS256',
           SECRET_KEY: SECRET_B,
         });
+        // keys reseal names the accounts whose secret no configured key opens.
+        const resealed = await cli(['keys', 'reseal'], env);
+        assert.equal(resealed.code, 0, resealed.stderr);
+        assert.match(
+          resealed.stdout,
+          /0 re-sealed with SECRET_KEY, 1 already sealed with it, 1 unreadable/,
+        );
+        assert.match(resealed.stdout, new RegExp(`unreadable: ${stranded.username} `));
+        assert.doesNotMatch(resealed.stdout, new RegExp(rotated.username));
+
         const reset = await cli(['user', 'reset-2fa', stranded.username], env);
         assert.equal(reset.code, 0, reset.stderr);
         assert.match(reset.stdout, new RegExp(`second factor of ${stranded.username} removed`));
@@ -218,6 +228,85 @@ for (const db of testDatabases()) {
         assert.deepEqual(status.body, { enabled: false, pending: false, recovery_codes_left: 0 });
       } finally {
         await server.app.close();
+      }
+    });
+  });
+}
+
+for (const db of testDatabases()) {
+  describe(`portcullis keys reseal after a SECRET_KEY change on ${db}`, () => {
+    it('TOTP secrets of users who did not sign in during the rotation were lost with the old secret: keys reseal re-seals them all', async () => {
+      const clock = testClock();
+      const first = await startServer({
+        db,
+        clock,
+        env: { ALGORITHM: 'HS256', SECRET_KEY: SECRET_A },
+      });
+      try {
+        const api = client(first.url);
+        const sleepers: Array<{ username: string; password: string; secret: string }> = [];
+        for (let i = 0; i < 2; i++) {
+          const who = await registerAndLogin(api, 'sleeper');
+          const auth = { token: who.tokens.access_token };
+          const started = await api.post<{ secret: string }>('/users/me/totp', undefined, auth);
+          const code = totp(base32Decode(started.body.secret), clock());
+          const confirmed = await api.post('/users/me/totp/confirm', { code }, auth);
+          assert.equal(confirmed.status, 200, confirmed.text);
+          sleepers.push({ ...who, secret: started.body.secret });
+        }
+        await first.app.close();
+
+        const rotating = testEnv(first.dataDir, first.databaseUrl, {
+          ALGORITHM: 'HS256',
+          SECRET_KEY: SECRET_B,
+          PREVIOUS_SECRET_KEYS: SECRET_A,
+        });
+        const once = await cli(['keys', 'reseal'], rotating);
+        assert.equal(once.code, 0, once.stderr);
+        assert.match(
+          once.stdout,
+          /2 re-sealed with SECRET_KEY, 0 already sealed with it, 0 unreadable/,
+        );
+        assert.match(once.stdout, /No TOTP secret needs PREVIOUS_SECRET_KEYS any more/);
+        const twice = await cli(['keys', 'reseal'], rotating);
+        assert.match(
+          twice.stdout,
+          /0 re-sealed with SECRET_KEY, 2 already sealed with it, 0 unreadable/,
+        );
+
+        // Nobody signed in meanwhile; the old secret is dropped, and their TOTP still works.
+        const later = await startServer({
+          db,
+          clock,
+          env: { ALGORITHM: 'HS256', SECRET_KEY: SECRET_B },
+          reuse: { dataDir: first.dataDir, databaseUrl: first.databaseUrl },
+        });
+        try {
+          const laterApi = client(later.url);
+          clock.advance(30_000);
+          for (const who of sleepers) {
+            const step = await laterApi.post(
+              '/token',
+              { grant_type: 'password', username: who.username, password: who.password },
+              { form: true },
+            );
+            assert.equal(outcome(step), '400 mfa_required', step.text);
+            const signedIn = await laterApi.post(
+              '/token',
+              {
+                grant_type: GRANT,
+                mfa_token: String(step.body.mfa_token),
+                otp: totp(base32Decode(who.secret), clock()),
+              },
+              { form: true },
+            );
+            assert.equal(signedIn.status, 200, signedIn.text);
+          }
+        } finally {
+          await later.app.close();
+        }
+      } finally {
+        await first.close();
       }
     });
   });
