@@ -311,3 +311,34 @@ for (const db of testDatabases()) {
     });
   });
 }
+
+for (const db of testDatabases()) {
+  describe(`SECRET_KEY rotation with ES256 on ${db}`, () => {
+    it('a changed SECRET_KEY left the sealed signing keys unreadable and the server would not start: with PREVIOUS_SECRET_KEYS it starts and old tokens verify', async () => {
+      const first = await startServer({ db, env: { ALGORITHM: 'ES256', SECRET_KEY: SECRET_A } });
+      try {
+        const who = await registerAndLogin(client(first.url), 'es256');
+        await first.app.close();
+        const reuse = { dataDir: first.dataDir, databaseUrl: first.databaseUrl };
+        await assert.rejects(
+          startServer({ db, reuse, env: { ALGORITHM: 'ES256', SECRET_KEY: SECRET_B } }),
+          /cannot be decrypted with SECRET_KEY or PREVIOUS_SECRET_KEYS/,
+        );
+        const rotated = await startServer({
+          db,
+          reuse,
+          env: { ALGORITHM: 'ES256', SECRET_KEY: SECRET_B, PREVIOUS_SECRET_KEYS: SECRET_A },
+        });
+        try {
+          const api = client(rotated.url);
+          const me = await api.get('/users/me', { token: who.tokens.access_token });
+          assert.equal(me.status, 200, me.text);
+        } finally {
+          await rotated.app.close();
+        }
+      } finally {
+        await first.close();
+      }
+    });
+  });
+}
