@@ -158,7 +158,7 @@ export async function resetSecondFactor(
       type: 'admin.totp_reset',
       actorId,
       subjectId: userId,
-      details: { recovery_codes_removed: codes },
+      details: { codes_removed: codes },
     });
     return true;
   });

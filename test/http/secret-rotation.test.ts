@@ -215,6 +215,15 @@ for (const db of testDatabases()) {
         const reset = await cli(['user', 'reset-2fa', stranded.username], env);
         assert.equal(reset.code, 0, reset.stderr);
         assert.match(reset.stdout, new RegExp(`second factor of ${stranded.username} removed`));
+        const [entry, ...more] = await server.app.services.store.audit.list({
+          limit: 10,
+          types: ['admin.totp_reset'],
+          subjectId: stranded.id,
+        });
+        assert.equal(more.length, 0);
+        assert.equal(entry?.actorId, null, 'the operator');
+        // Every recovery code row goes, the one spent above too (its details name no secret).
+        assert.deepEqual(JSON.parse(entry?.details ?? '{}'), { codes_removed: 10 });
         const unknown = await cli(['user', 'reset-2fa', 'nobody-of-that-name'], env);
         assert.equal(unknown.code, 1);
         assert.match(unknown.stderr, /no user named nobody-of-that-name/);
