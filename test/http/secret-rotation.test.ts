@@ -1,8 +1,11 @@
 // Black-box regression tests of issue 10 item 10: in HS256 mode a change of SECRET_KEY turned
 // two-factor sign-in into a 500 (the TOTP secrets are sealed, and recovery codes were hashed, with
 // keys derived from it) and ended every live token at once. Now PREVIOUS_SECRET_KEYS keeps old
-// tokens and sealed secrets usable (re-sealed with the new key on use); without the old secret the
-// second factor answers 400 second_factor_unavailable and `portcullis user reset-2fa` is the way back.
+// tokens (access, refresh, mfa_token, mailed links, cookie session and CSRF token) and sealed TOTP
+// secrets usable (re-sealed with the new key on use, or all at once by `portcullis keys reseal`);
+// without the old secret the second factor answers 400 second_factor_unavailable (a recovery code,
+// stored as a keyless SHA-256, still works) and `portcullis user reset-2fa` is the way back. With
+// ES256 the same change made the server refuse to start (its signing keys are sealed the same way).
 //
 // One database per suite, three servers on it in turn: SECRET_KEY=A; then B with
 // PREVIOUS_SECRET_KEYS=A; then B alone. The servers share one frozen clock, advanced a step between
@@ -12,7 +15,14 @@ import { after, before, describe, it } from 'node:test';
 import { deriveKey, hmacSha256 } from '../../src/crypto/random.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { createStore } from '../../src/store/index.ts';
-import { type Answer, type Client, client, registerAndLogin } from '../support/http.ts';
+import { type BrowserSession, cookieLogin, withCookies } from '../support/cookies.ts';
+import {
+  type Answer,
+  type Client,
+  client,
+  newIdentity,
+  registerAndLogin,
+} from '../support/http.ts';
 import { linkToken, outboxMail } from '../support/mail.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { cli } from '../support/process.ts';
@@ -47,6 +57,8 @@ for (const db of testDatabases()) {
     /** An mfa_token and a password-reset link handed out under SECRET_KEY A, used after the change. */
     let pendingMfa: string;
     let resetLink: string;
+    /** A cookie session (access cookie and CSRF token) of a browser signed in under SECRET_KEY A. */
+    let browser: BrowserSession;
 
     const start = (env: Record<string, string>) =>
       startServer({
@@ -108,6 +120,8 @@ for (const db of testDatabases()) {
       await first.app.services.mailer.idle();
       const mail = await outboxMail(first.dataDir, forgetful.email, 1, /Reset your password/);
       resetLink = linkToken(mail, first.config.publicUrl, 'reset');
+      const surfer = await registerAndLogin(api, 'browser');
+      browser = await cookieLogin(api, surfer.username, surfer.password);
       await first.app.close();
       // The rotated user's codes as an earlier version stored them (keyed from SECRET_KEY A), to show
       // that such rows keep working during a rotation.
@@ -143,6 +157,12 @@ for (const db of testDatabases()) {
           { form: true },
         );
         assert.equal(pending.status, 200, `mfa_token of before the change: ${pending.text}`);
+        const changed = await api.patch(
+          '/users/me',
+          { email: newIdentity('moved').email },
+          withCookies(browser.jar, browser.csrf),
+        );
+        assert.equal(changed.status, 200, `cookie session and CSRF token: ${changed.text}`);
         const reset = await api.post('/password/reset', {
           token: resetLink,
           new_password: 'a new passphrase after the change',
