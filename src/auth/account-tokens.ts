@@ -1,6 +1,6 @@
 // Single-use tokens mailed to a user: issued with a cooldown, stored as keyed hashes, bound to what
 // they were issued for, and redeemed at most once.
-import { constantTimeEqual, deriveKey, hmacSha256, randomToken, uuidv7 } from '../crypto/random.ts';
+import { constantTimeEqual, hmacSha256, randomToken, uuidv7 } from '../crypto/random.ts';
 import { AppError } from '../errors/index.ts';
 import type { AccountToken, AccountTokenPurpose, Store, User } from '../store/index.ts';
 import type { Services } from './services.ts';
@@ -19,13 +19,22 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export const badAccountToken = (): AppError =>
   new AppError(400, 'invalid_or_expired_token', 'This link is invalid, used or expired.');
 
-function hashKey(s: Services): Uint8Array {
-  return deriveKey(s.config.secretKey, 'account-token-hash');
+// `secret` indexes s.secrets.all: 0 is SECRET_KEY, which makes every new row; a previous secret
+// (PREVIOUS_SECRET_KEYS) only finds and checks the rows it made before a rotation.
+function hashKey(s: Services, secret: number): Uint8Array {
+  const key = s.secrets.keys('account-token-hash')[secret];
+  if (key === undefined) throw new RangeError('account tokens: no such secret');
+  return key;
 }
 
 /** The stored form of a token; the purpose is hashed in, so a token of one kind never fits another. */
-export function accountTokenHash(s: Services, purpose: AccountTokenPurpose, token: string): string {
-  return hmacSha256(hashKey(s), `${purpose}:${token}`);
+export function accountTokenHash(
+  s: Services,
+  purpose: AccountTokenPurpose,
+  token: string,
+  secret = 0,
+): string {
+  return hmacSha256(hashKey(s, secret), `${purpose}:${token}`);
 }
 
 /** A keyed hash of what a token is bound to (an address, a password hash): no secret in the row. */
@@ -33,8 +42,9 @@ export function accountTokenBinding(
   s: Services,
   purpose: AccountTokenPurpose,
   value: string,
+  secret = 0,
 ): string {
-  return hmacSha256(hashKey(s), `binding:${purpose}:${value}`);
+  return hmacSha256(hashKey(s, secret), `binding:${purpose}:${value}`);
 }
 
 export type Issued = { token: string } | { retryAfterMs: number };
@@ -97,17 +107,32 @@ export async function findLiveToken(
 ): Promise<LiveToken> {
   // Shape first: garbage never reaches the database.
   if (!TOKEN_SHAPE.test(token)) throw badAccountToken();
-  const row = await s.store.accountTokens.findByHash(accountTokenHash(s, purpose, token));
+  const found = await findStored(s, purpose, token);
+  const row = found?.row;
+  const secret = found?.secret ?? 0;
   if (!row || row.purpose !== purpose || row.usedAt !== null || row.expiresAt <= s.clock()) {
     throw badAccountToken();
   }
   const user = await s.store.users.findById(row.userId);
   if (!user?.isActive) throw badAccountToken();
   // A changed address or password voids the token: it was proof about the old one.
-  if (!constantTimeEqual(row.binding, accountTokenBinding(s, purpose, boundTo(user)))) {
+  if (!constantTimeEqual(row.binding, accountTokenBinding(s, purpose, boundTo(user), secret))) {
     throw badAccountToken();
   }
   return { row, user };
+}
+
+/** The row of a token and the secret its hash is keyed with (mailed before a rotation: a previous one). */
+async function findStored(
+  s: Services,
+  purpose: AccountTokenPurpose,
+  token: string,
+): Promise<{ row: AccountToken; secret: number } | undefined> {
+  for (let secret = 0; secret < s.secrets.all.length; secret++) {
+    const row = await s.store.accountTokens.findByHash(accountTokenHash(s, purpose, token, secret));
+    if (row) return { row, secret };
+  }
+  return undefined;
 }
 
 /** Spends the token inside `tx`; throws the generic error if another request spent it first. */

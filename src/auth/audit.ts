@@ -21,6 +21,7 @@ export type AuditType =
   | 'email.verify'
   | 'totp.enable'
   | 'totp.disable'
+  | 'admin.totp_reset'
   | 'totp.recovery_used';
 
 export interface AuditEvent {

@@ -1,5 +1,6 @@
 // What the cookie mode needs beyond the session rules in sessions.ts: which session a refresh token
 // belongs to (its CSRF token is bound to that session) and ending the session of a replaced cookie.
+import { findRefreshToken } from './refresh-lookup.ts';
 import type { Services } from './services.ts';
 import { endSessions } from './sessions.ts';
 
@@ -8,15 +9,12 @@ export async function sessionOfRefreshToken(
   s: Services,
   token: string,
 ): Promise<string | undefined> {
-  if (!s.refreshTokens.looksValid(token)) return undefined;
-  const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
-  return row?.sessionId;
+  return (await findRefreshToken(s, token))?.row.sessionId;
 }
 
 /** Ends the session a browser's old refresh cookie belonged to; unknown tokens are ignored. */
 export async function endReplacedSession(s: Services, token: string): Promise<void> {
-  if (!s.refreshTokens.looksValid(token)) return;
-  const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+  const row = (await findRefreshToken(s, token))?.row;
   if (!row) return;
   await endSessions(s, [row.sessionId], {
     type: 'session.end',

@@ -1,6 +1,6 @@
 // The step between password and second factor: a short-lived, single-use mfa_token (opaque, stored
 // as a keyed hash) that remembers who passed the password step, for which client and scope.
-import { deriveKey, hmacSha256, randomToken } from '../crypto/random.ts';
+import { hmacSha256, randomToken } from '../crypto/random.ts';
 import { AppError } from '../errors/index.ts';
 import type { MfaChallenge, User } from '../store/index.ts';
 import type { Services } from './services.ts';
@@ -12,8 +12,10 @@ export const MFA_MAX_FAILURES = 5;
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
+const MFA_HASH_PURPOSE = 'mfa-token-hash';
+
 export function mfaTokenHash(s: Services, token: string): string {
-  return hmacSha256(deriveKey(s.config.secretKey, 'mfa-token-hash'), token);
+  return hmacSha256(s.secrets.key(MFA_HASH_PURPOSE), token);
 }
 
 export const badMfaToken = (): AppError =>
@@ -58,7 +60,12 @@ export async function requireSecondFactor(
 /** The live challenge of an mfa_token, or the generic invalid_grant. */
 export async function findChallenge(s: Services, token: string): Promise<MfaChallenge> {
   if (!TOKEN_SHAPE.test(token)) throw badMfaToken();
-  const challenge = await s.store.mfaChallenges.findByHash(mfaTokenHash(s, token));
+  let challenge: MfaChallenge | undefined;
+  // An mfa_token handed out just before a SECRET_KEY rotation is stored under a previous key.
+  for (const key of s.secrets.keys(MFA_HASH_PURPOSE)) {
+    challenge = await s.store.mfaChallenges.findByHash(hmacSha256(key, token));
+    if (challenge) break;
+  }
   if (
     !challenge ||
     challenge.usedAt !== null ||

@@ -11,9 +11,10 @@ import {
   userLockoutKey,
   withAttemptSlot,
 } from './lockout.ts';
-import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.ts';
+import { normalizeRecoveryCode, recoveryCodeHashes } from './recovery-codes.ts';
 import type { Services } from './services.ts';
-import { matchTotp, openTotpSecret } from './totp.ts';
+import { matchTotp } from './totp.ts';
+import { openStoredSecret } from './totp-secrets.ts';
 
 export interface AttemptContext {
   ip?: string | null;
@@ -55,7 +56,8 @@ export type FactorUsed = 'totp' | 'recovery_code';
 /**
  * Accepts `code` once: a TOTP code of the current or an adjacent step newer than the last one
  * used, or an unused recovery code. Anything else is counted as a failure and throws 400 invalid_otp;
- * while the account's lockout delay runs, 429 too_many_attempts without looking at the code.
+ * while the account's lockout delay runs, 429 too_many_attempts without looking at the code. A TOTP
+ * code for a secret that no configured SECRET_KEY opens: 400 second_factor_unavailable.
  */
 export async function verifySecondFactor(
   s: Services,
@@ -86,7 +88,8 @@ async function tryFactor(s: Services, user: User, code: string): Promise<FactorU
   if (!credential || credential.confirmedAt === null) return undefined;
   const now = s.clock();
   if (/^\d+$/.test(code)) {
-    const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+    // A secret no key opens is 400 second_factor_unavailable, not counted: no code can succeed.
+    const secret = await openStoredSecret(s, credential);
     const step = matchTotp(secret, code, now);
     // The conditional update accepts each step once and never one older than the last (replay).
     if (step === undefined || !(await s.store.totp.useStep(user.id, step))) return undefined;
@@ -94,9 +97,15 @@ async function tryFactor(s: Services, user: User, code: string): Promise<FactorU
   }
   const normalized = normalizeRecoveryCode(code);
   if (normalized === undefined) return undefined;
-  const hash = hashRecoveryCode(s.config.secretKey, normalized);
+  const hashes = recoveryCodeHashes(s.secrets, normalized);
   const spent = await s.store.transaction(async (tx) => {
-    if (!(await tx.recoveryCodes.consume(user.id, hash, now))) return false;
+    let consumed = false;
+    // Today's form first, then the legacy keyed forms; each consume is conditional (single use).
+    for (const hash of hashes) {
+      consumed = await tx.recoveryCodes.consume(user.id, hash, now);
+      if (consumed) break;
+    }
+    if (!consumed) return false;
     const remaining = await tx.recoveryCodes.countUnused(user.id);
     await recordAudit(tx, {
       type: 'totp.recovery_used',

@@ -1,6 +1,7 @@
 // Everything the rules need, built once per server from the configuration and the store.
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
+import { createSecretRing, type SecretRing } from '../crypto/secret-ring.ts';
 import { type Kv, openKv } from '../kv/index.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
@@ -14,6 +15,8 @@ export interface Services {
   config: Config;
   store: Store;
   clock: () => number;
+  /** SECRET_KEY and PREVIOUS_SECRET_KEYS, and the subkeys derived from them per purpose. */
+  secrets: SecretRing;
   hasher: PasswordHasher;
   keys: KeyRing;
   accessTokens: AccessTokens;
@@ -37,10 +40,12 @@ export interface ServiceDeps {
 export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
   const clock = deps.clock ?? Date.now;
   const { store } = deps;
+  const secrets = createSecretRing(config.secretKey, config.previousSecretKeys);
   const keys = await openKeyRing({
     store,
     algorithm: config.algorithm,
     secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     clock,
   });
@@ -74,6 +79,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     config,
     store,
     clock,
+    secrets,
     hasher: createPasswordHasher({
       memoryCost: config.passwordHashMemoryKib,
       timeCost: config.passwordHashTimeCost,
@@ -90,7 +96,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
       clock,
       verifiedCacheSize: config.verifiedTokenCacheSize,
     }),
-    refreshTokens: createRefreshTokenCodec(config.secretKey, config.refreshSecretKey),
+    refreshTokens: createRefreshTokenCodec(secrets, config.refreshSecretKey),
     revocations,
     kv,
     mailer,

@@ -17,6 +17,7 @@ import {
   withAttemptSlot,
 } from './lockout.ts';
 import { hasSecondFactor, requireSecondFactor } from './mfa-challenges.ts';
+import { findRefreshToken } from './refresh-lookup.ts';
 import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
 import type { Services } from './services.ts';
 
@@ -231,11 +232,10 @@ export async function refresh(
   token: string,
   requestedScope: string | undefined,
 ): Promise<LoginResult> {
-  if (!s.refreshTokens.looksValid(token)) throw badRefresh('The refresh token is invalid.');
-  const hash = s.refreshTokens.hash(token);
+  const found = await findRefreshToken(s, token);
+  if (!found) throw badRefresh('The refresh token is invalid.');
+  const { row, hash } = found;
   const now = s.clock();
-  const row = await s.store.refreshTokens.findByHash(hash);
-  if (!row) throw badRefresh('The refresh token is invalid.');
   const session = await s.store.sessions.findById(row.sessionId);
   if (!session || session.revokedAt !== null) throw sessionEnded();
   if (row.expiresAt <= now || session.expiresAt <= now)
@@ -342,8 +342,8 @@ export async function endOtherSessions(
 /** RFC 7009: a refresh or access token ends its session; anything else is quietly ignored. */
 export async function revokeToken(s: Services, token: string): Promise<void> {
   if (s.refreshTokens.looksValid(token)) {
-    const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
-    if (row) await endSessions(s, [row.sessionId], revoked(row.userId));
+    const found = await findRefreshToken(s, token);
+    if (found) await endSessions(s, [found.row.sessionId], revoked(found.row.userId));
     return;
   }
   let claims: AccessClaims;

@@ -8,14 +8,8 @@ import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { type AttemptContext, badCode, verifySecondFactor } from './second-factor.ts';
 import type { Services } from './services.ts';
 import { endOtherSessions } from './sessions.ts';
-import {
-  matchTotp,
-  newTotpSecret,
-  openTotpSecret,
-  otpauthUri,
-  qrSvg,
-  sealTotpSecret,
-} from './totp.ts';
+import { matchTotp, newTotpSecret, otpauthUri, qrSvg } from './totp.ts';
+import { openStoredSecret, sealForStorage } from './totp-secrets.ts';
 
 export interface Enrolment {
   secret: string;
@@ -43,7 +37,7 @@ export async function startTotpEnrolment(s: Services, user: User): Promise<Enrol
   const secret = newTotpSecret();
   try {
     await s.store.transaction((tx) =>
-      tx.totp.savePending(user.id, sealTotpSecret(s.config.secretKey, user.id, secret), s.clock()),
+      tx.totp.savePending(user.id, sealForStorage(s, user.id, secret), s.clock()),
     );
   } catch (error) {
     // Confirmed by a concurrent request in between: the unique user_id refuses the pending row.
@@ -71,12 +65,22 @@ export async function confirmTotp(
         : 'No enrolment is pending: start one with POST /users/me/totp.',
     );
   }
-  const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+  const secret = await openStoredSecret(s, credential).catch((error: unknown) => {
+    // Sealed under a SECRET_KEY that is gone: nothing was turned on yet, so the user starts again.
+    if (error instanceof AppError && error.code === 'second_factor_unavailable') {
+      throw new AppError(
+        409,
+        'totp_not_pending',
+        'The pending enrolment can no longer be read: start again with POST /users/me/totp.',
+      );
+    }
+    throw error;
+  });
   const now = s.clock();
   const step = matchTotp(secret, code.trim(), now);
   if (step === undefined) throw badCode();
   const codes = newRecoveryCodes();
-  const hashes = codes.map((c) => hashRecoveryCode(s.config.secretKey, c.replaceAll('-', '')));
+  const hashes = codes.map((c) => hashRecoveryCode(c.replaceAll('-', '')));
   await s.store.transaction(async (tx) => {
     // The confirming code is spent too: it cannot be replayed at the next login.
     if (!(await tx.totp.useStep(user.id, step))) throw badCode();
@@ -122,7 +126,7 @@ export async function disableTotp(
   if (proof.code !== undefined) {
     if (enabled) await verifySecondFactor(s, user, proof.code, context);
     else {
-      const secret = openTotpSecret(s.config.secretKey, user.id, credential.secretSealed);
+      const secret = await openStoredSecret(s, credential);
       if (matchTotp(secret, proof.code.trim(), s.clock()) === undefined) throw badCode();
     }
   }
@@ -134,4 +138,37 @@ export async function disableTotp(
   });
   // A factor was removed: other sessions end (ASVS 7.4.3), whoever removed it keeps this one.
   if (enabled) await endOtherSessions(s, user.id, currentSessionId);
+}
+
+/**
+ * The operator's way back for an account whose second factor cannot be used (its TOTP secret sealed
+ * under a SECRET_KEY that is gone, or the device and codes lost): removes the enrolment and the
+ * recovery codes, ends every session of the account and records who did it. False if there was none.
+ */
+export async function resetSecondFactor(
+  s: Services,
+  userId: string,
+  actorId: string | null = null,
+): Promise<boolean> {
+  const removed = await s.store.transaction(async (tx) => {
+    const had = await tx.totp.delete(userId);
+    const codes = await tx.recoveryCodes.deleteAll(userId);
+    if (!had && codes === 0) return false;
+    await recordAudit(tx, {
+      type: 'admin.totp_reset',
+      actorId,
+      subjectId: userId,
+      details: { codes_removed: codes },
+    });
+    return true;
+  });
+  // A factor was removed by someone else: every session of the account ends (ASVS 7.4.3).
+  if (removed) {
+    await endOtherSessions(s, userId, undefined, {
+      type: 'session.end',
+      actorId,
+      details: { reason: 'second_factor_reset' },
+    });
+  }
+  return removed;
 }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
-import { constantTimeEqual, deriveKey, openText, sealText } from '../crypto/random.ts';
+import { constantTimeEqual, openText, sealText } from '../crypto/random.ts';
 
 export interface TotpParams {
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';
@@ -77,22 +77,17 @@ export function qrSvg(text: string): Promise<string> {
   return QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }
 
-function sealKey(secretKey: Uint8Array): Uint8Array {
-  return deriveKey(secretKey, 'totp-secret');
-}
+/** The purpose of the subkey (of SECRET_KEY, see SecretRing) that TOTP secrets are sealed with. */
+export const TOTP_SEAL_PURPOSE = 'totp-secret';
 
 /** The secret encrypted for storage; the user id is sealed with it, so rows cannot be swapped. */
-export function sealTotpSecret(
-  secretKey: Uint8Array,
-  userId: string,
-  secretBase32: string,
-): string {
-  return sealText(sealKey(secretKey), `${userId}:${secretBase32}`);
+export function sealTotpSecret(sealKey: Uint8Array, userId: string, secretBase32: string): string {
+  return sealText(sealKey, `${userId}:${secretBase32}`);
 }
 
 /** The base32 secret; throws if the sealed text is damaged, from another key or another user's. */
-export function openTotpSecret(secretKey: Uint8Array, userId: string, sealed: string): string {
-  const plain = openText(sealKey(secretKey), sealed);
+export function openTotpSecret(sealKey: Uint8Array, userId: string, sealed: string): string {
+  const plain = openText(sealKey, sealed);
   const prefix = `${userId}:`;
   if (!plain.startsWith(prefix)) throw new Error('cannot decrypt');
   return plain.slice(prefix.length);

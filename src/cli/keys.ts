@@ -1,4 +1,5 @@
-// `portcullis keys rotate|list`.
+// `portcullis keys rotate|list|reseal`.
+import { resealAllTotpSecrets } from '../auth/totp-secrets.ts';
 import { rotateSigningKey } from '../tokens/keys.ts';
 import { withServices } from './context.ts';
 
@@ -41,6 +42,23 @@ export async function keys(args: string[]): Promise<number> {
       return 0;
     });
   }
-  console.error('usage: portcullis keys rotate | keys list');
+  if (action === 'reseal') {
+    return withServices(async (s) => {
+      const report = await resealAllTotpSecrets(s);
+      console.log(
+        `TOTP secrets: ${report.resealed} re-sealed with SECRET_KEY, ${report.current} already sealed with it, ${report.unreadable.length} unreadable.`,
+      );
+      for (const id of report.unreadable) {
+        const user = await s.store.users.findById(id);
+        console.log(
+          `  unreadable: ${user?.username ?? id} (portcullis user reset-2fa ${user?.username ?? id})`,
+        );
+      }
+      if (report.unreadable.length === 0 && s.config.previousSecretKeys.length > 0)
+        console.log('No TOTP secret needs PREVIOUS_SECRET_KEYS any more.');
+      return 0;
+    });
+  }
+  console.error('usage: portcullis keys rotate | keys list | keys reseal');
   return 2;
 }

@@ -10,10 +10,14 @@ Commands:
                                            create a user (password from stdin when omitted)
   user set-password USERNAME [--password P]
                                            set a user's password and end their other sessions
+  user reset-2fa USERNAME                  remove a user's TOTP and recovery codes (lost device, or a
+                                           SECRET_KEY changed without PREVIOUS_SECRET_KEYS)
   user import FILE                         import users from a JSON or CSV export, password hashes kept
                                            (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
   keys rotate                              add a new signing key; old ones verify until their tokens expire
   keys list                                list signing keys
+  keys reseal                              re-seal every TOTP secret with SECRET_KEY (after a rotation,
+                                           before PREVIOUS_SECRET_KEYS is dropped)
   audit verify                             check the audit log's hash chain; exit 1 naming the first bad entry
 
 Configuration comes from the environment and .env (see README).`;

@@ -1,8 +1,11 @@
-// `portcullis user create|set-password`.
+// `portcullis user create|set-password|reset-2fa|import`.
 import { parseArgs } from 'node:util';
 import { register, setPassword } from '../auth/accounts.ts';
 import { normalizeLogin } from '../auth/identity.ts';
+import type { Services } from '../auth/services.ts';
+import { resetSecondFactor } from '../auth/totp-enrolment.ts';
 import { AppError } from '../errors/index.ts';
+import type { User } from '../store/index.ts';
 import { readPassword, withServices } from './context.ts';
 
 function explain(error: unknown): never {
@@ -55,20 +58,42 @@ export async function user(args: string[]): Promise<number> {
     if (!name) throw new Error('user set-password needs a USERNAME (or email)');
     const password = await readPassword(values.password);
     return withServices(async (s) => {
-      const { kind, normalized } = normalizeLogin(name);
-      const found =
-        kind === 'email'
-          ? await s.store.users.findByEmailNorm(normalized)
-          : await s.store.users.findByUsernameNorm(normalized);
-      if (!found) throw new Error(`no user named ${name}`);
+      const found = await findUser(s, name);
       await setPassword(s, found.id, password).catch(explain);
       console.log(`Password set for ${found.username}; their sessions were ended.`);
       return 0;
     });
   }
+  if (action === 'reset-2fa') {
+    const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+    const name = positionals[0];
+    if (!name) throw new Error('user reset-2fa needs a USERNAME (or email)');
+    return withServices(async (s) => {
+      const found = await findUser(s, name);
+      if (!(await resetSecondFactor(s, found.id))) {
+        console.log(`${found.username} has no second factor; nothing changed.`);
+        return 0;
+      }
+      console.log(
+        `The second factor of ${found.username} removed (TOTP and recovery codes); their sessions were ended. They sign in with the password and may enrol again.`,
+      );
+      return 0;
+    });
+  }
   if (action === 'import') return (await import('./user-import.ts')).userImport(rest);
   console.error(
-    'usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]\n       portcullis user import FILE',
+    'usage: portcullis user create --email E --username U [--password P] [--superuser]\n       portcullis user set-password USERNAME [--password P]\n       portcullis user reset-2fa USERNAME\n       portcullis user import FILE',
   );
   return 2;
+}
+
+/** The user a name (username or email) names, or an error saying there is none. */
+async function findUser(s: Services, name: string): Promise<User> {
+  const { kind, normalized } = normalizeLogin(name);
+  const found =
+    kind === 'email'
+      ? await s.store.users.findByEmailNorm(normalized)
+      : await s.store.users.findByUsernameNorm(normalized);
+  if (!found) throw new Error(`no user named ${name}`);
+  return found;
 }

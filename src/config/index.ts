@@ -4,13 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SETTINGS, type Settings } from './settings.ts';
+import { MAX_PREVIOUS_SECRETS, SETTINGS, type Settings, secretProblems } from './settings.ts';
 
 export type { Algorithm } from './settings.ts';
 
 export interface Config extends Settings {
   /** Raw HMAC key bytes (SECRET_KEY as UTF-8, as PyJWT uses it). */
   readonly secretKey: Uint8Array;
+  /** Older secrets (PREVIOUS_SECRET_KEYS, newest first): they verify and open, never sign or seal. */
+  readonly previousSecretKeys: readonly Uint8Array[];
   /** Where the secret came from, for the start-up log line. */
   readonly secretSource: 'environment' | 'generated' | 'data-dir';
   /** Pepper for refresh-token hashes, when REFRESH_SECRET_KEY is set; otherwise derived. */
@@ -58,6 +60,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   const settings = values as unknown as Settings;
   const secret = resolveSecret(env.SECRET_KEY, settings, problems);
+  const previous = previousSecrets(env.PREVIOUS_SECRET_KEYS, secret.key, settings, problems);
   const refresh = env.REFRESH_SECRET_KEY;
   if (settings.nodeEnv === 'production' && refresh !== undefined && refresh.length < 32) {
     problems.push('REFRESH_SECRET_KEY: must be at least 32 bytes in production');
@@ -67,6 +70,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     ...settings,
     secretKey: secret.key,
     secretSource: secret.source,
+    previousSecretKeys: Object.freeze(previous),
     refreshSecretKey: refresh ? Buffer.from(refresh, 'utf8') : undefined,
   });
 }
@@ -78,12 +82,7 @@ function resolveSecret(
 ): { key: Uint8Array; source: Config['secretSource'] } {
   const production = settings.nodeEnv === 'production';
   if (raw) {
-    // RFC 7518 §3.2: an HS256 key must be at least 256 bits; production refuses anything weaker.
-    if (production && Buffer.byteLength(raw, 'utf8') < 32) {
-      problems.push(
-        'SECRET_KEY: must be at least 32 bytes in production (try `openssl rand -hex 32`)',
-      );
-    }
+    problems.push(...secretProblems('SECRET_KEY', raw, settings.nodeEnv));
     return { key: Buffer.from(raw, 'utf8'), source: 'environment' };
   }
   if (production) {
@@ -104,4 +103,35 @@ function resolveSecret(
   }
   chmodSync(file, 0o600);
   return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: 'generated' };
+}
+
+/**
+ * PREVIOUS_SECRET_KEYS: a comma-separated list, newest first, each held to SECRET_KEY's rules. Problems
+ * name an entry by its position, never by its value.
+ */
+function previousSecrets(
+  raw: string | undefined,
+  current: Uint8Array,
+  settings: Settings,
+  problems: string[],
+): Uint8Array[] {
+  const entries = (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length > MAX_PREVIOUS_SECRETS) {
+    problems.push(
+      `PREVIOUS_SECRET_KEYS: at most ${MAX_PREVIOUS_SECRETS} secrets (drop the oldest once their tokens have expired)`,
+    );
+  }
+  const keys: Uint8Array[] = [];
+  entries.forEach((entry, i) => {
+    problems.push(
+      ...secretProblems(`PREVIOUS_SECRET_KEYS entry ${i + 1}`, entry, settings.nodeEnv),
+    );
+    const key = Buffer.from(entry, 'utf8');
+    // The current secret or a repeat adds no key: it is left out rather than tried twice.
+    if (!key.equals(current) && !keys.some((k) => key.equals(k))) keys.push(key);
+  });
+  return keys;
 }

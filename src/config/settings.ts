@@ -364,3 +364,47 @@ export const SETTINGS: readonly Setting[] = [
     parse: (raw) => (raw === undefined ? 'Portcullis' : oneLine(64)(raw)),
   },
 ];
+
+// RFC 7518 §3.2: an HS256 key must be at least 256 bits; production refuses anything weaker.
+export const MIN_SECRET_BYTES = 32;
+/** How many PREVIOUS_SECRET_KEYS: each one is one more try for a token or a sealed secret it never made. */
+export const MAX_PREVIOUS_SECRETS = 4;
+
+// Values copied from guides and templates: whoever else read them knows the key.
+const PLACEHOLDER_SECRETS = new Set([
+  'changethis',
+  'changeme',
+  'change-me',
+  'change_me',
+  'secret',
+  'secret-key',
+  'secret_key',
+  'secretkey',
+  'your-secret-key',
+  'your_secret_key',
+  'yoursecretkey',
+  'supersecret',
+  'super-secret',
+  'mysecret',
+  // The SECRET_KEY printed in FastAPI's OAuth2/JWT tutorial.
+  '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7',
+]);
+
+/**
+ * What is wrong with a configured secret (SECRET_KEY or an entry of PREVIOUS_SECRET_KEYS), never
+ * quoting it: too short in production, or a well-known placeholder outside development.
+ */
+export function secretProblems(name: string, raw: string, nodeEnv: NodeEnv): string[] {
+  const problems: string[] = [];
+  if (nodeEnv === 'production' && Buffer.byteLength(raw, 'utf8') < MIN_SECRET_BYTES) {
+    problems.push(
+      `${name}: must be at least ${MIN_SECRET_BYTES} bytes in production (try \`openssl rand -hex 32\`)`,
+    );
+  }
+  if (nodeEnv !== 'development' && PLACEHOLDER_SECRETS.has(raw.trim().toLowerCase())) {
+    problems.push(
+      `${name}: is a well-known placeholder; set a random one (\`openssl rand -hex 32\`)`,
+    );
+  }
+  return problems;
+}

@@ -9,6 +9,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import { hmacKeyId } from '../tokens/hmac-kid.ts';
 import {
   type ClaimRules,
   claimsRefusal,
@@ -28,6 +29,8 @@ export interface GuardClaims extends JWTPayload {
   scopes: string[];
 }
 
+type Secret = string | Uint8Array;
+
 export interface VerifierOptions {
   /** Portcullis's ISSUER, character for character. */
   issuer: string;
@@ -35,8 +38,11 @@ export interface VerifierOptions {
   audience?: string;
   /** Defaults to `${issuer}/.well-known/jwks.json`. */
   jwksUri?: string;
-  /** The shared SECRET_KEY when Portcullis runs with ALGORITHM=HS256. */
-  secret?: string | Uint8Array;
+  /**
+   * The shared SECRET_KEY when Portcullis runs with ALGORITHM=HS256; during a rotation a list, the
+   * current SECRET_KEY first and then PREVIOUS_SECRET_KEYS, as Portcullis has them.
+   */
+  secret?: Secret | readonly Secret[];
   /** Accepted algorithms; default ['HS256'] with a secret, else ['ES256']. */
   algorithms?: string[];
   /** Least time between two JWKS fetches for unknown kids; default 5 s. */
@@ -67,12 +73,11 @@ export interface Verifier {
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const base = options.issuer.replace(/\/+$/, '');
-  const algorithms = options.algorithms ?? (options.secret ? ['HS256'] : ['ES256']);
+  const algorithms = options.algorithms ?? (secretList(options.secret) ? ['HS256'] : ['ES256']);
   const clock = options.clock ?? Date.now;
-  const key: Uint8Array | JWTVerifyGetKey = options.secret
-    ? typeof options.secret === 'string'
-      ? new TextEncoder().encode(options.secret)
-      : options.secret
+  const secrets = secretList(options.secret);
+  const key: Uint8Array | JWTVerifyGetKey = secrets
+    ? hmacKeyFor(secrets)
     : createRemoteJWKSet(new URL(options.jwksUri ?? `${base}/.well-known/jwks.json`), {
         // A new kid (a rotation) is fetched at once, but at most once per cooldown, so random kids
         // cannot turn the guard into a load generator against the issuer.
@@ -123,6 +128,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return claims;
     },
   };
+}
+
+/** The secrets as bytes, current first; undefined when none is given (JWKS mode). */
+function secretList(secret: VerifierOptions['secret']): Uint8Array[] | undefined {
+  if (secret === undefined) return undefined;
+  const list = (typeof secret === 'string' || secret instanceof Uint8Array ? [secret] : secret)
+    .map((s) => (typeof s === 'string' ? new TextEncoder().encode(s) : s))
+    .filter((s) => s.byteLength > 0);
+  return list.length > 0 ? list : undefined;
+}
+
+/**
+ * One secret: that one. Several: the one the token's kid names (Portcullis names each HS256 secret,
+ * see tokens/hmac-kid.ts), else the current one, so one signature check is made whatever the list.
+ */
+function hmacKeyFor(secrets: Uint8Array[]): Uint8Array | JWTVerifyGetKey {
+  const [current] = secrets as [Uint8Array, ...Uint8Array[]];
+  if (secrets.length === 1) return current;
+  const byKid = new Map(secrets.map((s) => [hmacKeyId(s), s]));
+  return (header) => (typeof header.kid === 'string' && byKid.get(header.kid)) || current;
 }
 
 /** The verified payload as GuardClaims (claimsRefusal has checked every member's type). */

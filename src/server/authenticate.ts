@@ -49,7 +49,7 @@ export interface Guards {
 }
 
 export function createGuards(s: Services): Guards {
-  const csrf = createCsrfTokens(s.config.secretKey);
+  const csrf = createCsrfTokens(s.secrets);
   async function user(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
     // A bearer header wins; a bad one is a 401 and never falls back to the cookie, or a bogus header

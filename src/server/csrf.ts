@@ -2,7 +2,8 @@
 // cheat sheet), checked together with Origin and Sec-Fetch-Site on every state-changing request.
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.ts';
-import { constantTimeEqual, deriveKey, hmacSha256, randomToken } from '../crypto/random.ts';
+import { constantTimeEqual, hmacSha256, randomToken } from '../crypto/random.ts';
+import type { SecretRing } from '../crypto/secret-ring.ts';
 import { AppError } from '../errors/index.ts';
 import { COOKIE, cookieOf } from './cookies.ts';
 
@@ -18,26 +19,29 @@ export interface CsrfTokens {
   isValid(token: string, sessionId: string): boolean;
 }
 
-export function createCsrfTokens(secretKey: Uint8Array): CsrfTokens {
-  const key = deriveKey(secretKey, 'csrf-token');
-  const mac = (sessionId: string, nonce: string): string =>
+export function createCsrfTokens(secrets: SecretRing): CsrfTokens {
+  // The current secret mints; a previous one (PREVIOUS_SECRET_KEYS) still checks what it minted.
+  const keys = secrets.keys('csrf-token');
+  const mac = (key: Uint8Array, sessionId: string, nonce: string): string =>
     hmacSha256(key, `${sessionId}.${nonce}`);
-  function isValid(token: string, sessionId: string): boolean {
-    if (!TOKEN_SHAPE.test(token)) return false;
+  /** Which secret minted the token for this session (0: the current one), or -1 if none did. */
+  function mintedBy(token: string, sessionId: string): number {
+    if (!TOKEN_SHAPE.test(token)) return -1;
     const [nonce = '', given = ''] = token.split('.');
     // Bound to the session by the HMAC: a token of another session, or one an attacker planted in a
     // cookie, fails here even when header and cookie agree (naive double submit would accept it).
-    return constantTimeEqual(given, mac(sessionId, nonce));
+    return keys.findIndex((key) => constantTimeEqual(given, mac(key, sessionId, nonce)));
   }
   function mint(sessionId: string): string {
     const nonce = randomToken(16);
-    return `${nonce}.${mac(sessionId, nonce)}`;
+    return `${nonce}.${mac(keys[0] as Uint8Array, sessionId, nonce)}`;
   }
   return {
     mint,
+    // Kept while the current secret made it; one of a previous secret is replaced on renewal.
     renew: (sessionId, current) =>
-      current !== undefined && isValid(current, sessionId) ? current : mint(sessionId),
-    isValid,
+      current !== undefined && mintedBy(current, sessionId) === 0 ? current : mint(sessionId),
+    isValid: (token, sessionId) => mintedBy(token, sessionId) >= 0,
   };
 }
 

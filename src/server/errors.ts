@@ -108,6 +108,7 @@ const OAUTH_CODES = new Set([
   'insufficient_scope',
   'unsupported_token_type',
   'mfa_required',
+  'second_factor_unavailable',
   'email_not_verified',
   'slow_down',
   // 429 and 503 of the lockout and the rate limit keep their status and Retry-After on /token.

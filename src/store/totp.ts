@@ -17,10 +17,14 @@ export interface TotpCredential {
 
 export interface TotpRepository {
   find(userId: string): Promise<TotpCredential | undefined>;
+  /** Up to `limit` credentials (pending ones too) of user ids after `afterUserId`, in id order. */
+  listAfter(afterUserId: string | null, limit: number): Promise<TotpCredential[]>;
   /** A new pending secret, replacing a pending one; a confirmed one makes it a ConflictError. */
   savePending(userId: string, secretSealed: string, now: number): Promise<void>;
   /** Records `step` as used if it is newer than the last one; true for exactly one caller. */
   useStep(userId: string, step: number): Promise<boolean>;
+  /** Replaces the sealed secret if it is still `from` (not re-enrolled meanwhile); true if it was. */
+  reseal(userId: string, from: string, to: string): Promise<boolean>;
   /** Turns a pending enrolment on; false if there was none. */
   confirm(userId: string, now: number): Promise<boolean>;
   delete(userId: string): Promise<boolean>;
@@ -36,6 +40,12 @@ export function createTotpRepository(db: Kysely<Schema>): TotpRepository {
     async find(userId: string): Promise<TotpCredential | undefined> {
       const row = (await credentialOf(db, { userId })).rows[0];
       return row && toCredential(row);
+    },
+
+    async listAfter(afterUserId: string | null, limit: number): Promise<TotpCredential[]> {
+      let query = db.selectFrom('totp_credentials').selectAll().orderBy('user_id').limit(limit);
+      if (afterUserId !== null) query = query.where('user_id', '>', afterUserId);
+      return (await query.execute()).map(toCredential);
     },
 
     async savePending(userId: string, secretSealed: string, now: number): Promise<void> {
@@ -65,6 +75,17 @@ export function createTotpRepository(db: Kysely<Schema>): TotpRepository {
         .set({ last_step: step })
         .where('user_id', '=', userId)
         .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async reseal(userId: string, from: string, to: string): Promise<boolean> {
+      // Conditional on the old text: a concurrent re-enrolment or removal is never overwritten.
+      const result = await db
+        .updateTable('totp_credentials')
+        .set({ secret_sealed: to })
+        .where('user_id', '=', userId)
+        .where('secret_sealed', '=', from)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },

@@ -1,6 +1,5 @@
 // Signing keys: generated on first start, kept in the store (private halves sealed with a key derived
 // from SECRET_KEY), published as JWKS, rotated by `portcullis keys rotate`.
-import { createHash } from 'node:crypto';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -12,6 +11,7 @@ import {
 import type { Algorithm } from '../config/settings.ts';
 import { deriveKey, openText, sealText } from '../crypto/random.ts';
 import type { SigningKey, Store } from '../store/index.ts';
+import { hmacKeyId } from './hmac-kid.ts';
 
 export type VerifyKey = CryptoKey | Uint8Array;
 
@@ -25,6 +25,8 @@ export interface KeyRingOptions {
   store: Store;
   algorithm: Algorithm;
   secretKey: Uint8Array;
+  /** PREVIOUS_SECRET_KEYS: with HS256 they verify tokens they signed; otherwise they open stored keys. */
+  previousSecretKeys?: readonly Uint8Array[];
   accessTokenTtlSeconds: number;
   clock: () => number;
 }
@@ -52,9 +54,12 @@ interface LoadedKey {
 const RETIREMENT_MARGIN_MS = 60_000;
 
 export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
-  if (options.algorithm === 'HS256') return hmacKeyRing(options.secretKey);
+  const previous = options.previousSecretKeys ?? [];
+  if (options.algorithm === 'HS256') return hmacKeyRing(options.secretKey, previous);
   const algorithm: Exclude<Algorithm, 'HS256'> = options.algorithm;
   const sealKey = deriveKey(options.secretKey, 'signing-keys');
+  // Keys sealed before a SECRET_KEY rotation still open; new ones are sealed with the current secret.
+  const openKeys = [sealKey, ...previous.map((secret) => deriveKey(secret, 'signing-keys'))];
   let keys: LoadedKey[] = [];
 
   async function reload(): Promise<void> {
@@ -67,7 +72,7 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       await options.store.signingKeys.insert(await generateSigningKey(algorithm, sealKey, now));
       return reload();
     }
-    keys = await Promise.all(rows.filter(keepUntil).map((row) => loadKey(row, sealKey)));
+    keys = await Promise.all(rows.filter(keepUntil).map((row) => loadKey(row, openKeys)));
   }
 
   await reload();
@@ -88,12 +93,14 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   };
 }
 
-function hmacKeyRing(secret: Uint8Array): KeyRing {
-  // The kid names the secret without revealing it (a truncated hash of a 256-bit key).
-  const kid = `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 12)}`;
+function hmacKeyRing(secret: Uint8Array, previous: readonly Uint8Array[]): KeyRing {
+  const kid = hmacKeyId(secret);
+  // Previous secrets verify the tokens they signed until those expire; only the current one signs.
+  const verifying = new Map<string, Uint8Array>(previous.map((old) => [hmacKeyId(old), old]));
+  verifying.set(kid, secret);
   return {
     signing: () => ({ kid, key: secret }),
-    verification: (k) => (k === kid ? secret : undefined),
+    verification: (k) => verifying.get(k),
     // A symmetric key is never published.
     jwks: () => ({ keys: [] }),
     reload: async () => {},
@@ -122,13 +129,19 @@ export async function generateSigningKey(
   };
 }
 
-async function loadKey(row: SigningKey, sealKey: Uint8Array): Promise<LoadedKey> {
-  let privateText: string;
-  try {
-    privateText = openText(sealKey, row.privateJwk);
-  } catch {
+async function loadKey(row: SigningKey, sealKeys: readonly Uint8Array[]): Promise<LoadedKey> {
+  let privateText: string | undefined;
+  for (const sealKey of sealKeys) {
+    try {
+      privateText = openText(sealKey, row.privateJwk);
+      break;
+    } catch {
+      // Sealed with another secret: try the next one.
+    }
+  }
+  if (privateText === undefined) {
     throw new Error(
-      `signing key ${row.kid} cannot be decrypted with this SECRET_KEY (was SECRET_KEY changed?)`,
+      `signing key ${row.kid} cannot be decrypted with SECRET_KEY or PREVIOUS_SECRET_KEYS (was SECRET_KEY changed? put the old one in PREVIOUS_SECRET_KEYS)`,
     );
   }
   const publicJwk = JSON.parse(row.publicJwk) as PublicJwk;

@@ -120,6 +120,68 @@ describe('loadConfig', () => {
     assert.equal(ok.secretSource, 'environment');
   });
 
+  it('PREVIOUS_SECRET_KEYS: newest first, held to the rules of SECRET_KEY, never quoted in a problem', () => {
+    const strong = 'a previous secret of more than 32 bytes';
+    const config = loadConfig({
+      env: {
+        NODE_ENV: 'production',
+        SECRET_KEY: 'x'.repeat(32),
+        // Spaces around entries, an empty entry, a repeat and the current secret are ignored.
+        PREVIOUS_SECRET_KEYS: ` ${strong} ,, y${'y'.repeat(32)},${strong},${'x'.repeat(32)}`,
+        DATA_DIR: tempDir(),
+      },
+      envFileDir: null,
+    });
+    assert.deepEqual(
+      config.previousSecretKeys.map((k) => Buffer.from(k).toString('utf8')),
+      [strong, `y${'y'.repeat(32)}`],
+    );
+    assert.deepEqual(
+      loadConfig({ env: { DATA_DIR: tempDir() }, envFileDir: null }).previousSecretKeys,
+      [],
+    );
+    const short = problemsOf({
+      NODE_ENV: 'production',
+      SECRET_KEY: 'x'.repeat(32),
+      PREVIOUS_SECRET_KEYS: `${strong},tiny-old-secret`,
+    });
+    assert.deepEqual(short, [
+      'PREVIOUS_SECRET_KEYS entry 2: must be at least 32 bytes in production (try `openssl rand -hex 32`)',
+    ]);
+    const many = problemsOf({
+      NODE_ENV: 'test',
+      PREVIOUS_SECRET_KEYS: Array.from({ length: 5 }, (_, i) => `${i}${strong}`).join(','),
+    });
+    assert.match(many.join(), /PREVIOUS_SECRET_KEYS: at most 4 secrets/);
+  });
+
+  it('refuses well-known placeholder secrets outside development', () => {
+    for (const NODE_ENV of ['production', 'test']) {
+      assert.match(
+        problemsOf({ NODE_ENV, SECRET_KEY: 'changethis' }).join(),
+        /SECRET_KEY: is a well-known placeholder/,
+      );
+      assert.match(
+        problemsOf({
+          NODE_ENV,
+          SECRET_KEY: 'z'.repeat(32),
+          PREVIOUS_SECRET_KEYS: 'ChangeMe',
+        }).join(),
+        /PREVIOUS_SECRET_KEYS entry 1: is a well-known placeholder/,
+      );
+    }
+    // FastAPI's tutorial key: long enough, but published.
+    const tutorial = '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7';
+    const refused = problemsOf({ NODE_ENV: 'production', SECRET_KEY: tutorial });
+    assert.match(refused.join(), /SECRET_KEY: is a well-known placeholder/);
+    assert.doesNotMatch(refused.join(), new RegExp(tutorial));
+    const dev = loadConfig({
+      env: { SECRET_KEY: 'changethis', PREVIOUS_SECRET_KEYS: 'secret', DATA_DIR: tempDir() },
+      envFileDir: null,
+    });
+    assert.equal(dev.previousSecretKeys.length, 1);
+  });
+
   it('allows cheap password hashing only in tests', () => {
     assert.match(
       problemsOf({ PASSWORD_HASH_TIME_COST: '1' }).join(),

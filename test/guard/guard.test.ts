@@ -161,6 +161,40 @@ describe('guard (HS256 shared secret)', () => {
   });
 });
 
+describe('guard during a SECRET_KEY rotation (HS256)', () => {
+  it('a guard given one secret refused the tokens of the other side of a rotation: given both, it verifies both', async () => {
+    const old = 'the old shared secret of the services 0123456789';
+    const current = 'the new shared secret of the services 0123456789';
+    const first = await startServer({ env: { ALGORITHM: 'HS256', SECRET_KEY: old } });
+    try {
+      const early = await registerAndLogin(client(first.url));
+      await first.app.close();
+      const second = await startServer({
+        env: { ALGORITHM: 'HS256', SECRET_KEY: current, PREVIOUS_SECRET_KEYS: old },
+        reuse: { dataDir: first.dataDir, databaseUrl: first.databaseUrl },
+      });
+      try {
+        const late = await registerAndLogin(client(second.url));
+        const issuer = 'http://localhost:8000';
+        const both = createVerifier({ issuer, secret: [current, old] });
+        assert.equal((await both.verify(early.tokens.access_token)).sub, early.id);
+        assert.equal((await both.verify(late.tokens.access_token)).sub, late.id);
+        const onlyNew = createVerifier({ issuer, secret: current });
+        await assert.rejects(onlyNew.verify(early.tokens.access_token), /invalid/);
+        assert.equal((await onlyNew.verify(late.tokens.access_token)).sub, late.id);
+        // A secret that signed nothing does not help, wherever it is in the list.
+        const wrong = createVerifier({ issuer, secret: [`${current}x`, `${old}x`] });
+        await assert.rejects(wrong.verify(early.tokens.access_token), /invalid/);
+        await assert.rejects(wrong.verify(late.tokens.access_token), /invalid/);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('the guard ships alone', () => {
   it('imports nothing of src/server, src/store or src/kv, directly or through another module', () => {
     const src = resolve(import.meta.dirname, '../../src');
@@ -179,6 +213,7 @@ describe('the guard ships alone', () => {
       'guard/index.ts',
       'guard/middleware.ts',
       'guard/verifier.ts',
+      'tokens/hmac-kid.ts',
       'tokens/rules.ts',
     ]);
   });

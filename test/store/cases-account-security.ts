@@ -134,6 +134,41 @@ export const accountSecurityCases: StoreCase[] = [
     },
   },
   {
+    name: 'totp: reseal replaces the sealed secret only while it is still the one read; listAfter pages in id order',
+    async run({ store }) {
+      const user = await store.users.create(newUser());
+      assert.equal(await store.totp.reseal(user.id, 'old', 'new'), false, 'no credential');
+      await store.totp.savePending(user.id, 'old', T0);
+      assert.equal(await store.totp.confirm(user.id, T0 + 1), true);
+      assert.equal(await store.totp.useStep(user.id, 7), true);
+      assert.equal(await store.totp.reseal(user.id, 'other', 'new'), false, 'changed meanwhile');
+      assert.equal(await store.totp.reseal(user.id, 'old', 'new'), true);
+      assert.equal(await store.totp.reseal(user.id, 'old', 'newer'), false, 'only once');
+      const other = await store.users.create(newUser());
+      await store.totp.savePending(other.id, 'pending', T0);
+      const ids = [user.id, other.id].sort();
+      const page1 = await store.totp.listAfter(null, 1);
+      assert.deepEqual(
+        page1.map((c) => c.userId),
+        ids.slice(0, 1),
+      );
+      const page2 = await store.totp.listAfter(ids[0] ?? null, 10);
+      assert.deepEqual(
+        page2.map((c) => c.userId),
+        ids.slice(1),
+      );
+      assert.deepEqual(await store.totp.listAfter(ids[1] ?? null, 10), []);
+      // Only the sealed text changes: confirmation and the replay mark stay.
+      assert.deepEqual(await store.totp.find(user.id), {
+        userId: user.id,
+        secretSealed: 'new',
+        createdAt: T0,
+        confirmedAt: T0 + 1,
+        lastStep: 7,
+      });
+    },
+  },
+  {
     name: 'recovery codes: replaced as a set, each consumed once and only by its user',
     async run({ store }) {
       const user = await store.users.create(newUser());

@@ -71,7 +71,8 @@ function failed(error) {
     showFieldErrors(form, error.fieldErrors(), alert);
     return;
   }
-  if (error.code === 'invalid_otp') {
+  // An authenticator that can no longer be checked: the message asks for a recovery code instead.
+  if (error.code === 'invalid_otp' || error.code === 'second_factor_unavailable') {
     showFieldErrors(form, { otp: error.message }, alert);
     form.elements.otp.select();
     return;

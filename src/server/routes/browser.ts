@@ -31,7 +31,7 @@ export interface BrowserHandlers {
 }
 
 export function browserHandlers(s: Services): BrowserHandlers {
-  const csrf = createCsrfTokens(s.config.secretKey);
+  const csrf = createCsrfTokens(s.secrets);
 
   function sendSession(reply: FastifyReply, result: LoginResult, csrfToken: string): FastifyReply {
     setSessionCookies(reply, {

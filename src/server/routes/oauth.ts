@@ -2,6 +2,7 @@
 // Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { completeSecondFactor, MFA_OTP_GRANT } from '../../auth/mfa.ts';
+import { findRefreshToken } from '../../auth/refresh-lookup.ts';
 import type { Services } from '../../auth/services.ts';
 import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
 import { OAuthError } from '../../errors/index.ts';
@@ -214,7 +215,7 @@ export async function oauthRoutes(
 async function introspect(s: Services, token: string): Promise<Record<string, unknown>> {
   const inactive = { active: false };
   if (s.refreshTokens.looksValid(token)) {
-    const row = await s.store.refreshTokens.findByHash(s.refreshTokens.hash(token));
+    const row = (await findRefreshToken(s, token))?.row;
     const session = row && (await s.store.sessions.findById(row.sessionId));
     const user = row && (await s.store.users.findById(row.userId));
     const now = s.clock();
