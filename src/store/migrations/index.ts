@@ -4,12 +4,14 @@ import * as initial from './2026_11_23_000001_initial.ts';
 import * as audit from './2026_11_23_000002_audit.ts';
 import * as accountTokens from './2026_11_23_000003_account_tokens.ts';
 import * as totp from './2026_11_23_000004_totp.ts';
+import * as revocationCursor from './2026_11_24_000002_revocation_cursor.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
   '2026_11_23_000002_audit': audit,
   '2026_11_23_000003_account_tokens': accountTokens,
   '2026_11_23_000004_totp': totp,
+  '2026_11_24_000002_revocation_cursor': revocationCursor,
 };
 
 export const migrationProvider: MigrationProvider = {
