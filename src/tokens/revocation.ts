@@ -17,6 +17,8 @@ export interface RevocationOptions {
   pollMs: number;
   /** Where entries are published and received (another instance's revocations arrive here). */
   kv?: Kv;
+  /** Told of every entry applied, local or from another instance (e.g. to drop cached sessions). */
+  onApply?: (entries: readonly Revocation[]) => void;
 }
 
 export interface RevocationList {
@@ -90,6 +92,7 @@ export function createRevocationList(options: RevocationOptions): RevocationList
   }
 
   function applyLocal(entries: readonly Revocation[]): void {
+    if (entries.length > 0) options.onApply?.(entries);
     for (const entry of entries) {
       if (entry.kind === 'session') {
         sessions.set(entry.subject, Math.max(entry.expiresAt, sessions.get(entry.subject) ?? 0));
