@@ -183,6 +183,53 @@ function argon2Ceiling(db: 'sqlite' | 'postgres'): CeilingHooks & {
   };
 }
 
+/**
+ * In process, no HTTP: verify with the live-session check against the steady path without it, in
+ * alternating rounds of one process (bench/live-sessions.ts), pinned like the server.
+ */
+function liveSessionRows(): void {
+  const command = [
+    process.execPath,
+    join(ROOT, 'bench', 'live-sessions.ts'),
+    String(Math.max(1, ctx.seconds / 2)),
+  ];
+  const full = ctx.serverCpus ? ['taskset', '-c', ctx.serverCpus, ...command] : command;
+  const out = execFileSync(full[0] as string, full.slice(1), { encoding: 'utf8' });
+  const json = /BENCH_LIVE (\{.*\})/.exec(out)?.[1];
+  if (!json) throw new Error(`bench/live-sessions.ts printed no result:\n${out}`);
+  const r = JSON.parse(json) as Record<string, number>;
+  const row = (id: string, label: string, perSecond: number): Row => ({
+    id,
+    label,
+    db: null,
+    connections: 1,
+    requests: Math.round(perSecond * ctx.seconds),
+    rps: perSecond,
+    p50Ms: 1e3 / perSecond,
+    p99Ms: 0,
+    errors: 0,
+    peakRssMiB: 0,
+    // One busy loop on its core: its own rate decides (see targets.ts).
+    serverCpuPct: 100,
+    cpuUsPerRequest: 1e6 / perSecond,
+    generatorCpuPct: 0,
+  });
+  const us = (x: number | undefined): string => (x ?? 0).toFixed(2);
+  rows.push(
+    row(
+      'inprocess/verify-steady',
+      `verify in process, without the live-session check (${us(r.steadyUs)} µs)`,
+      r.steadyPerSecond ?? 0,
+    ),
+    row(
+      'inprocess/verify-live',
+      `verify in process, with the live-session check (${us(r.liveUs)} µs; first use on another instance ${us(r.coldFirstUs)} µs)`,
+      r.livePerSecond ?? 0,
+    ),
+  );
+  log(`in-process verify: live-session check ${(r.ratio ?? 0).toFixed(2)} × the steady path`);
+}
+
 async function sqliteBlock(): Promise<void> {
   const prefix = `b${runId}s`;
   const server = await startPortcullis({ name: 'portcullis (SQLite)', cpus: ctx.serverCpus });
@@ -215,6 +262,25 @@ async function sqliteBlock(): Promise<void> {
     }),
   );
   await nocache.stop();
+  // The live-session cache off: the session is read from the sessions table on every request.
+  const uncached = await startPortcullis({
+    ...same,
+    name: 'portcullis (SQLite, sessions read every time)',
+    cpus: ctx.serverCpus,
+    env: { LIVE_SESSION_CACHE_SIZE: '0' },
+  });
+  rows.push(
+    await measure(ctx, uncached, {
+      id: 'sqlite/verify-session-read',
+      label: 'verify, LIVE_SESSION_CACHE_SIZE=0: the session read on every request',
+      db: 'sqlite',
+      script: 'get',
+      connections: 64,
+      params: { path: '/users/me', tokens: seeded.tokens },
+      warmup: { path: '/users/me', tokens: seeded.tokens },
+    }),
+  );
+  await uncached.stop();
   if (twoCores) {
     for (const workers of [1, 2]) {
       const cluster = await startPortcullis({
@@ -268,7 +334,10 @@ async function postgresBlock(): Promise<string> {
 let postgresNote: string | null = null;
 try {
   await baselines();
-  if (dbs.includes('sqlite')) await sqliteBlock();
+  if (dbs.includes('sqlite')) {
+    await sqliteBlock();
+    liveSessionRows();
+  }
   if (dbs.includes('postgres')) postgresNote = await postgresBlock();
 } finally {
   rmSync(ctx.dir, { recursive: true, force: true });

@@ -40,6 +40,10 @@ const GROUPS: Array<[string, (r: Row) => boolean]> = [
   ['Portcullis on SQLite', (r) => r.db === 'sqlite'],
   ['Portcullis on PostgreSQL', (r) => r.db === 'postgres'],
   ['Cluster (SQLite, two cores shared with the generator)', (r) => r.id.startsWith('cluster/')],
+  [
+    'In process (verify alone, no HTTP; req/s = verifications/s)',
+    (r) => r.id.startsWith('inprocess/'),
+  ],
 ];
 
 const n0 = (x: number): string => x.toFixed(0);

@@ -104,6 +104,19 @@ export function evaluate(rows: readonly Row[]): Check[] {
     'sqlite/floor',
     0.25,
   );
+  // The live-session check is a Map read on the steady path: it must not cost a database read.
+  throughput(
+    'live-session check in process ≥ 0.6 × the steady path without it',
+    'inprocess/verify-live',
+    'inprocess/verify-steady',
+    0.6,
+  );
+  throughput(
+    'sqlite: verify ≥ 1 × verify reading the session every request',
+    'sqlite/verify',
+    'sqlite/verify-session-read',
+    1,
+  );
   // Two cores against one: only requests per second can say whether the second core was used.
   throughput(
     'serve --workers 2 ≥ 1.6 × one worker (2 cores, generator sharing them)',

@@ -7,6 +7,7 @@ import { createMailer, type Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
 import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
 import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
+import { createLiveSessions } from '../tokens/live-sessions.ts';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -50,12 +51,19 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     clock,
   });
   const kv = await openKv(config, clock, deps.onKvError);
+  const liveSessions = createLiveSessions({
+    find: (id) => store.sessions.findById(id),
+    clock,
+    maxEntries: config.liveSessionCacheSize,
+    maxAgeMs: config.accessTokenTtlSeconds * 1000,
+  });
   const revocations = createRevocationList({
     store,
     clock,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     pollMs: config.revocationPollMs,
     kv,
+    onApply: (entries) => liveSessions.forget(entries),
   });
   try {
     await revocations.start();
@@ -93,6 +101,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
       ttlSeconds: config.accessTokenTtlSeconds,
       keys,
       revocations,
+      liveSessions,
       clock,
       verifiedCacheSize: config.verifiedTokenCacheSize,
     }),

@@ -38,6 +38,7 @@ export interface Settings {
   readonly keysReloadSeconds: number;
   readonly revocationPollMs: number;
   readonly verifiedTokenCacheSize: number;
+  readonly liveSessionCacheSize: number;
   readonly defaultClientId: string;
   readonly logLevel: string;
   readonly redisPrefix: string;
@@ -294,6 +295,12 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'VERIFIED_TOKEN_CACHE_SIZE',
     key: 'verifiedTokenCacheSize',
+    parse: int(0, 1_000_000, 10_000),
+  },
+  // Live session ids remembered by the hot path (0: the sessions table is read on every request).
+  {
+    name: 'LIVE_SESSION_CACHE_SIZE',
+    key: 'liveSessionCacheSize',
     parse: int(0, 1_000_000, 10_000),
   },
   {

@@ -5,6 +5,7 @@ import { uuidv7 } from '../crypto/random.ts';
 import { AuthenticationError } from '../errors/index.ts';
 import { signJws } from './jws-sign.ts';
 import type { KeyRing, VerifyKey } from './keys.ts';
+import type { LiveSessions } from './live-sessions.ts';
 import type { RevocationList } from './revocation.ts';
 import {
   claimsRefusal,
@@ -36,6 +37,8 @@ export interface AccessTokenOptions {
   ttlSeconds: number;
   keys: KeyRing;
   revocations: RevocationList;
+  /** Sessions that exist and are live: a token of any other `sid` is refused. */
+  liveSessions: LiveSessions;
   clock: () => number;
   /** How many verified tokens to remember (0: verify every request in full); see verified-cache.ts. */
   verifiedCacheSize?: number;
@@ -86,7 +89,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     return options.keys.verification(kid);
   }
 
-  async function verifySignature(token: string): Promise<AccessClaims> {
+  async function verifySignature(token: string, now = options.clock()): Promise<AccessClaims> {
     const hit = verified.get(token);
     if (hit) {
       // A hit skips only the signature: the key must still be trusted and every time claim must
@@ -95,7 +98,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         options.keys.verification(hit.kid) === hit.key &&
         timesRefusal(
           { iat: hit.claims.iat, exp: hit.claims.exp, nbf: hit.nbf },
-          options.clock(),
+          now,
           maxAgeSeconds,
         ) === undefined
       ) {
@@ -146,6 +149,18 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     return { claims, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined, kid, key };
   }
 
+  /** The slow side of the session check: a lookup to wait for, or a refusal. */
+  async function liveOrRefused(
+    token: string,
+    claims: AccessClaims,
+    live: false | Promise<boolean>,
+  ): Promise<AccessClaims> {
+    if (live !== false && (await live)) return claims;
+    // Not kept as verified either: forged tokens must not push real ones out of that cache.
+    verified.delete(token);
+    throw new AuthenticationError('The access token is not of a live session.', true);
+  }
+
   return {
     async issue(input) {
       const now = Math.floor(options.clock() / 1000);
@@ -166,14 +181,21 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         preferred_username: input.username,
       };
       const token = signJws(options.algorithm, { typ: 'at+jwt', kid }, claims, key);
+      // Issued here for a session just read or made: its first request needs no lookup.
+      options.liveSessions.remember(input.sessionId, input.userId);
       return { token, claims };
     },
     async verify(token) {
-      const claims = await verifySignature(token);
+      // One reading of the clock for the whole hot path (it costs as much as the session check).
+      const now = options.clock();
+      const claims = await verifySignature(token, now);
       if (options.revocations.isRevoked(claims)) {
         throw new AuthenticationError('The access token has been revoked.', true);
       }
-      return claims;
+      // A good signature is not enough: anyone holding an HS256 secret can sign, so the session
+      // must be one this server made and still live (in memory on a hit, one read on a miss).
+      const live = options.liveSessions.isLive(claims.sid, claims.sub, now);
+      return live === true ? claims : liveOrRefused(token, claims, live);
     },
     verifySignature,
   };

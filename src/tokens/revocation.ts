@@ -2,10 +2,12 @@
 // per-user "valid after" time. Written to the store with the change that causes it, loaded at start,
 // and polled so other instances and workers see it within a poll interval. With Redis, every entry
 // applied here is also published, and entries published by other instances are applied on arrival,
-// so they deny within milliseconds; the poll stays as the safety net for a lost message.
+// so they deny within milliseconds; the poll stays as the safety net for a lost message. The poll
+// reads by a cursor in the database's commit order, never by clock time: hosts' clocks disagree,
+// and an entry's time is taken before its transaction commits.
 import { uuidv7 } from '../crypto/random.ts';
 import type { Kv } from '../kv/index.ts';
-import type { Revocation, Store } from '../store/index.ts';
+import type { Revocation, RevocationCursor, Store } from '../store/index.ts';
 
 export interface RevocationOptions {
   store: Store;
@@ -15,6 +17,8 @@ export interface RevocationOptions {
   pollMs: number;
   /** Where entries are published and received (another instance's revocations arrive here). */
   kv?: Kv;
+  /** Told of every entry applied, local or from another instance (e.g. to drop cached sessions). */
+  onApply?: (entries: readonly Revocation[]) => void;
 }
 
 export interface RevocationList {
@@ -33,8 +37,6 @@ export interface RevocationList {
 
 // Leeway of the verifier plus a margin: an entry outlives every token it can affect.
 const MARGIN_MS = 60_000;
-// Overlap between polls, so a row committed late with an earlier `at` is still seen.
-const POLL_OVERLAP_MS = 5_000;
 const CHANNEL = 'revocations';
 const MAX_MESSAGE_ENTRIES = 10_000;
 
@@ -78,7 +80,8 @@ export function createRevocationList(options: RevocationOptions): RevocationList
   const users = new Map<string, { validAfter: number; expiresAt: number }>(); // validAfter in seconds
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
-  let lastPoll = 0;
+  let cursor: RevocationCursor | undefined;
+  let polling = false;
   const ttlMs = options.accessTokenTtlSeconds * 1000 + MARGIN_MS;
 
   function publish(entries: readonly Revocation[]): void {
@@ -89,6 +92,7 @@ export function createRevocationList(options: RevocationOptions): RevocationList
   }
 
   function applyLocal(entries: readonly Revocation[]): void {
+    if (entries.length > 0) options.onApply?.(entries);
     for (const entry of entries) {
       if (entry.kind === 'session') {
         sessions.set(entry.subject, Math.max(entry.expiresAt, sessions.get(entry.subject) ?? 0));
@@ -113,11 +117,17 @@ export function createRevocationList(options: RevocationOptions): RevocationList
   }
 
   async function poll(): Promise<void> {
-    const now = options.clock();
-    const since = lastPoll - POLL_OVERLAP_MS;
-    lastPoll = now;
-    applyLocal(await options.store.revocations.listSince(since));
-    prune(now);
+    // One poll at a time: a slow one finishing last must not move the cursor back.
+    if (polling || cursor === undefined) return;
+    polling = true;
+    try {
+      const next = await options.store.revocations.listAfter(cursor);
+      cursor = next.cursor;
+      applyLocal(next.entries);
+      prune(options.clock());
+    } finally {
+      polling = false;
+    }
   }
 
   return {
@@ -156,8 +166,10 @@ export function createRevocationList(options: RevocationOptions): RevocationList
         }));
         applyLocal(entries);
       });
+      // The cursor before the load: whatever commits in between is read again at the first poll.
+      const from = await options.store.revocations.cursor();
       applyLocal(await options.store.revocations.listActive(now));
-      lastPoll = now;
+      cursor = from;
       timer = setInterval(() => {
         poll().catch(() => {
           // A failed poll is retried at the next tick; the local entries stay in force.

@@ -87,7 +87,7 @@ export const storeCases: StoreCase[] = [
       );
       assert.equal(await store.users.findById(user.id), undefined);
       assert.deepEqual(await store.users.findById(kept.id), kept);
-      assert.deepEqual(await store.revocations.listSince(0), []);
+      assert.deepEqual((await store.revocations.listAfter('0')).entries, []);
     },
   },
   {

@@ -1,6 +1,12 @@
 // Conformance cases for refresh tokens, signing keys and revocations.
 import assert from 'node:assert/strict';
-import { ConflictError, type Revocation, type SigningKey } from '../../src/store/index.ts';
+import { openDatabase } from '../../src/store/database.ts';
+import {
+  ConflictError,
+  createStore,
+  type Revocation,
+  type SigningKey,
+} from '../../src/store/index.ts';
 import { createUserWithSession, FAR_FUTURE, type StoreCase, T0 } from './harness.ts';
 
 function isIdConflict(error: unknown): boolean {
@@ -138,36 +144,90 @@ export const tokenCases: StoreCase[] = [
     },
   },
   {
-    name: 'revocations: insert, listActive, listSince, deleteExpired',
+    name: 'revocations: insert, listActive, cursor and listAfter, deleteExpired',
     async run({ store }) {
       const now = T0 + 1_000;
-      const rev = (
-        id: string,
-        kind: Revocation['kind'],
-        at: number,
-        expiresAt: number,
-      ): Revocation => ({
-        id,
-        kind,
-        subject: `${kind}-subject-ü`,
-        at,
-        expiresAt,
-      });
       const expired = rev('r1', 'session', T0 + 1, now - 1);
       const boundary = rev('r2', 'user', T0 + 2, now);
       const later = rev('r4', 'session', T0 + 900, FAR_FUTURE);
       const live = rev('r3', 'user', T0 + 3, now + 1);
+      const start = await store.revocations.cursor();
       for (const r of [later, expired, live, boundary]) await store.revocations.insert(r);
       await assert.rejects(store.revocations.insert(rev('r1', 'user', 0, 0)), isIdConflict);
 
       assert.deepEqual(await store.revocations.listActive(now), [live, later]);
-      assert.deepEqual(await store.revocations.listSince(T0 + 2), [boundary, live, later]);
-      assert.deepEqual(await store.revocations.listSince(T0 + 901), []);
-      assert.deepEqual(await store.revocations.listSince(0), [expired, boundary, live, later]);
+      const first = await store.revocations.listAfter(start);
+      assert.deepEqual(sortById(first.entries), [expired, boundary, live, later]);
+      // Past the committed entries: nothing new (on PostgreSQL the same may be read again).
+      const again = await store.revocations.listAfter(first.cursor);
+      const fresh = rev('r5', 'session', T0 - 10_000, FAR_FUTURE); // an earlier clock: still seen
+      await store.revocations.insert(fresh);
+      const next = await store.revocations.listAfter(again.cursor);
+      assert.ok(
+        next.entries.some((e) => e.id === 'r5'),
+        'an entry after the cursor is read',
+      );
 
       assert.equal(await store.revocations.deleteExpired(now), 2);
-      assert.deepEqual(await store.revocations.listSince(0), [live, later]);
+      assert.deepEqual(sortById((await store.revocations.listAfter('0')).entries), [
+        live,
+        later,
+        fresh,
+      ]);
       assert.equal(await store.revocations.deleteExpired(now), 0);
     },
   },
+  {
+    // A cursor by clock time or by a plain sequence moved past a row whose transaction was still
+    // open (its time or number taken before a later row's), so other instances never saw it.
+    name: 'revocations: an entry committed after a later one is still read after the cursor',
+    async run({ kind, url, store }) {
+      const other = await openDatabase(url);
+      try {
+        const second = createStore(other);
+        const start = await store.revocations.cursor();
+        let release: () => void = () => {};
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let inserted: () => void = () => {};
+        const slowInserted = new Promise<void>((resolve) => {
+          inserted = resolve;
+        });
+        const slow = store.transaction(async (tx) => {
+          await tx.revocations.insert(rev('slow', 'session', T0, FAR_FUTURE));
+          inserted();
+          await gate;
+        });
+        await slowInserted;
+        // SQLite has one writer at a time: only PostgreSQL can commit a later entry meanwhile.
+        if (kind === 'postgres')
+          await second.revocations.insert(rev('fast', 'session', T0, FAR_FUTURE));
+        const during = await second.revocations.listAfter(start);
+        assert.equal(
+          during.entries.some((e) => e.id === 'slow'),
+          false,
+          'not committed yet',
+        );
+        if (kind === 'postgres') assert.ok(during.entries.some((e) => e.id === 'fast'));
+        release();
+        await slow;
+        const after = await second.revocations.listAfter(during.cursor);
+        assert.ok(
+          after.entries.some((e) => e.id === 'slow'),
+          'the late commit is read',
+        );
+      } finally {
+        await other.close();
+      }
+    },
+  },
 ];
+
+function rev(id: string, kind: Revocation['kind'], at: number, expiresAt: number): Revocation {
+  return { id, kind, subject: `${kind}-subject-ü`, at, expiresAt };
+}
+
+function sortById(entries: Revocation[]): Revocation[] {
+  return [...entries].sort((a, b) => a.id.localeCompare(b.id));
+}

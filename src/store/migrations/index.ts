@@ -5,6 +5,7 @@ import * as audit from './2026_11_23_000002_audit.ts';
 import * as accountTokens from './2026_11_23_000003_account_tokens.ts';
 import * as totp from './2026_11_23_000004_totp.ts';
 import * as securityVersion from './2026_11_24_000001_security_version.ts';
+import * as revocationCursor from './2026_11_24_000002_revocation_cursor.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
@@ -12,6 +13,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000003_account_tokens': accountTokens,
   '2026_11_23_000004_totp': totp,
   '2026_11_24_000001_security_version': securityVersion,
+  '2026_11_24_000002_revocation_cursor': revocationCursor,
 };
 
 export const migrationProvider: MigrationProvider = {
