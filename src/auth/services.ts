@@ -10,7 +10,7 @@ import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
 import { createLiveSessions } from '../tokens/live-sessions.ts';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
-import { startHousekeeping } from './housekeeping.ts';
+import { startHousekeeping } from './sessions/index.ts';
 
 export interface Services {
   config: Config;

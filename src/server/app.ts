@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { runWithRequestContext } from '../auth/audit.ts';
+import { runWithRequestContext } from '../auth/audit/index.ts';
 import { createServices, type Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';

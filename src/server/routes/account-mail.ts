@@ -1,9 +1,13 @@
 // Routes of the mailed flows: password reset (SPEC §4) and email verification.
 // HTTP only: parse, call the rules, shape the answer.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requestVerification, verifyEmail } from '../../auth/email-verification.ts';
-import { parseEmail } from '../../auth/identity.ts';
-import { requestPasswordReset, resetPassword } from '../../auth/password-reset.ts';
+import { parseEmail } from '../../auth/identity/index.ts';
+import {
+  requestPasswordReset,
+  requestVerification,
+  resetPassword,
+  verifyEmail,
+} from '../../auth/mail-tokens/index.ts';
 import type { Services } from '../../auth/services.ts';
 import { AuthenticationError, ValidationError } from '../../errors/index.ts';
 import type { User } from '../../store/index.ts';

@@ -1,17 +1,21 @@
 // Handlers of the account API: registration, the caller's own account, sessions and other users.
 // HTTP only: parse, call the rules, shape the answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { changePassword, deleteAccount, register, updateProfile } from '../../auth/accounts.ts';
-import { sendVerificationLater } from '../../auth/email-verification.ts';
-import { normalizeLogin } from '../../auth/identity.ts';
-import { ADMIN_SCOPE, hasScope } from '../../auth/scopes.ts';
+import {
+  changePassword,
+  deleteAccount,
+  register,
+  updateProfile,
+} from '../../auth/accounts/index.ts';
+import { ADMIN_SCOPE, hasScope, normalizeLogin } from '../../auth/identity/index.ts';
+import { sendVerificationLater } from '../../auth/mail-tokens/index.ts';
 import type { Services } from '../../auth/services.ts';
 import {
   endOtherSessions,
   endSessions,
   refresh,
   type SessionEndEvent,
-} from '../../auth/sessions.ts';
+} from '../../auth/sessions/index.ts';
 import { AppError, AuthenticationError, notFound, PermissionError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { clearSessionCookies } from '../cookies.ts';

@@ -1,8 +1,8 @@
 // Handlers of the admin API (superusers): list, change and delete users.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AdminPatch, adminUpdate, deleteUser } from '../../auth/accounts.ts';
-import { endAllSessionsOf } from '../../auth/admin.ts';
+import { type AdminPatch, adminUpdate, deleteUser } from '../../auth/accounts/index.ts';
 import type { Services } from '../../auth/services.ts';
+import { endAllSessionsOf } from '../../auth/sessions/index.ts';
 import { ValidationError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { userView } from '../schemas.ts';

@@ -1,11 +1,15 @@
 // Cookie mode for the web pages (SPEC §4): POST /login and POST /session/refresh set the session
 // cookies and answer {user, csrf_token, expires_in}. The session rules are those of /token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endReplacedSession, sessionOfRefreshToken } from '../../auth/cookie-sessions.ts';
-import { loginWithSecondFactor } from '../../auth/mfa.ts';
-import { passwordAdvice } from '../../auth/password-check.ts';
+import { passwordAdvice } from '../../auth/accounts/index.ts';
+import { loginWithSecondFactor } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
-import { type LoginResult, refresh } from '../../auth/sessions.ts';
+import {
+  endReplacedSession,
+  type LoginResult,
+  refresh,
+  sessionOfRefreshToken,
+} from '../../auth/sessions/index.ts';
 import { AppError, AuthenticationError } from '../../errors/index.ts';
 import { clientInfo } from '../authenticate.ts';
 import { COOKIE, clearSessionCookies, cookieOf, setSessionCookies } from '../cookies.ts';

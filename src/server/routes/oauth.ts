@@ -1,10 +1,9 @@
 // The OAuth endpoints: /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662).
 // Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { completeSecondFactor, MFA_OTP_GRANT } from '../../auth/mfa.ts';
-import { findRefreshToken } from '../../auth/refresh-lookup.ts';
+import { completeSecondFactor, MFA_OTP_GRANT, passwordLogin } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
-import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
+import { findRefreshToken, refresh, revokeToken } from '../../auth/sessions/index.ts';
 import { OAuthError } from '../../errors/index.ts';
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import { clientInfo, type Guards } from '../authenticate.ts';

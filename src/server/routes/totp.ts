@@ -1,13 +1,13 @@
 // Routes of TOTP two-factor authentication for the signed-in user (SPEC §4).
 // HTTP only: parse, call the rules, shape the answer.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Services } from '../../auth/services.ts';
 import {
   confirmTotp,
   disableTotp,
   startTotpEnrolment,
   totpStatus,
-} from '../../auth/totp-enrolment.ts';
+} from '../../auth/second-factor/index.ts';
+import type { Services } from '../../auth/services.ts';
 import { callerOf, type Guards } from '../authenticate.ts';
 import { errorResponses, object, str } from '../schemas.ts';
 import { loadActiveUser } from './account-mail.ts';

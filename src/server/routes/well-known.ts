@@ -1,6 +1,6 @@
 // Discovery and health: JWKS, RFC 8414 metadata, liveness and readiness.
 import type { FastifyInstance } from 'fastify';
-import { MFA_OTP_GRANT } from '../../auth/mfa.ts';
+import { MFA_OTP_GRANT } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
 
 const jwksSchema = {

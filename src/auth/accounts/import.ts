@@ -2,12 +2,12 @@
 // argon2, scrypt and PBKDF2 verify (crypto/passwords.ts) and become argon2id on the first login.
 // Rows go in by batches, each in one transaction with its audit entry; a row that cannot be imported
 // is reported with its place and reason and the rest go on.
-import { hashFormat } from '../crypto/passwords.ts';
-import { uuidv7 } from '../crypto/random.ts';
-import type { NewUser } from '../store/index.ts';
-import { recordAudit } from './audit.ts';
-import { parseEmail, parseUsername } from './identity.ts';
-import type { Services } from './services.ts';
+import { hashFormat } from '../../crypto/passwords.ts';
+import { uuidv7 } from '../../crypto/random.ts';
+import type { NewUser } from '../../store/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { parseEmail, parseUsername } from '../identity/index.ts';
+import type { Services } from '../services.ts';
 
 export interface ImportRecord {
   /** Where the row is in the file ("line 7"), for the report. */

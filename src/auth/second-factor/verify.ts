@@ -1,8 +1,8 @@
 // Checking a second factor (a TOTP code or a recovery code) for a user who has one. Every failure,
 // wherever it happens, goes through `secondFactorFailed`, which counts it toward the lockout.
-import { AppError } from '../errors/index.ts';
-import type { User } from '../store/index.ts';
-import { recordAudit } from './audit.ts';
+import { AppError } from '../../errors/index.ts';
+import type { User } from '../../store/index.ts';
+import { recordAudit } from '../audit/index.ts';
 import {
   allLockoutKeys,
   checkLockout,
@@ -10,9 +10,9 @@ import {
   resetLockout,
   userLockoutKey,
   withAttemptSlot,
-} from './lockout.ts';
+} from '../lockout/index.ts';
+import type { Services } from '../services.ts';
 import { normalizeRecoveryCode, recoveryCodeHashes } from './recovery-codes.ts';
-import type { Services } from './services.ts';
 import { matchTotp } from './totp.ts';
 import { openStoredSecret } from './totp-secrets.ts';
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
-import { constantTimeEqual, openText, sealText } from '../crypto/random.ts';
+import { constantTimeEqual, openText, sealText } from '../../crypto/random.ts';
 
 export interface TotpParams {
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';

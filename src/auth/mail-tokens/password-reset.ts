@@ -1,9 +1,14 @@
 // Password reset: a mailed single-use link (SPEC §4). The request answers the same whether or not
 // the account exists; the lookup and the mail happen after the answer has gone out.
 
-import type { MailMessage } from '../mail/templates.ts';
-import { accountLink, passwordChangedMail, passwordResetMail } from '../mail/templates.ts';
-import type { User } from '../store/index.ts';
+import type { MailMessage } from '../../mail/templates.ts';
+import { accountLink, passwordChangedMail, passwordResetMail } from '../../mail/templates.ts';
+import type { User } from '../../store/index.ts';
+import { enforcePasswordPolicy } from '../accounts/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { parseEmail } from '../identity/index.ts';
+import type { Services } from '../services.ts';
+import { endSessionsIn } from '../sessions/index.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
   badAccountToken,
@@ -12,11 +17,6 @@ import {
   issueAccountToken,
   redeemAccountToken,
 } from './account-tokens.ts';
-import { enforcePasswordPolicy } from './accounts.ts';
-import { recordAudit } from './audit.ts';
-import { parseEmail } from './identity.ts';
-import type { Services } from './services.ts';
-import { endSessionsIn } from './sessions.ts';
 
 // Bound to the password and the address: a password changed by other means, or a new address,
 // voids every reset link sent before.

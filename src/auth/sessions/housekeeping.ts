@@ -1,5 +1,5 @@
 // Periodic cleanup: rows that can no longer affect any answer are deleted, so tables stay small.
-import type { Store } from '../store/index.ts';
+import type { Store } from '../../store/index.ts';
 
 const EVERY_MS = 10 * 60_000;
 

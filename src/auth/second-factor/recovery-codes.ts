@@ -1,8 +1,8 @@
 // Recovery codes: ten single-use codes shown once at enrolment, stored as hashes.
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret } from 'otpauth';
-import { hmacSha256 } from '../crypto/random.ts';
-import type { SecretRing } from '../crypto/secret-ring.ts';
+import { hmacSha256 } from '../../crypto/random.ts';
+import type { SecretRing } from '../../crypto/secret-ring.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 // 120 bits each: above ASVS 6.5.2's 112-bit floor, so a fast unkeyed hash suffices (no guessing).

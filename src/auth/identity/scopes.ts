@@ -1,5 +1,5 @@
 // Scopes: what a user may be granted, and what a request may ask for (RFC 6749 §3.3).
-import { AppError } from '../errors/index.ts';
+import { AppError } from '../../errors/index.ts';
 
 export const ADMIN_SCOPE = 'admin';
 

@@ -1,7 +1,9 @@
 // Email verification: a mailed single-use link proves the address; changing the address voids it.
-import { AppError } from '../errors/index.ts';
-import { accountLink, emailVerificationMail } from '../mail/templates.ts';
-import type { User } from '../store/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { accountLink, emailVerificationMail } from '../../mail/templates.ts';
+import type { User } from '../../store/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import type { Services } from '../services.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
   badAccountToken,
@@ -9,8 +11,6 @@ import {
   issueAccountToken,
   redeemAccountToken,
 } from './account-tokens.ts';
-import { recordAudit } from './audit.ts';
-import type { Services } from './services.ts';
 
 // Bound to the address it was sent to: after a change of address the old link proves nothing.
 const verificationBinding = (user: User): string => user.email;

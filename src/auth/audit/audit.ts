@@ -2,7 +2,7 @@
 // records (pass the transaction's store), as its LAST statement: the append locks the chain head, and
 // taking that lock last in every transaction means no two transactions can wait on each other.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { canonicalJson, type Store } from '../store/index.ts';
+import { canonicalJson, type Store } from '../../store/index.ts';
 
 export type AuditType =
   | 'login.success'

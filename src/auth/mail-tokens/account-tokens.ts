@@ -1,9 +1,9 @@
 // Single-use tokens mailed to a user: issued with a cooldown, stored as keyed hashes, bound to what
 // they were issued for, and redeemed at most once.
-import { constantTimeEqual, hmacSha256, randomToken, uuidv7 } from '../crypto/random.ts';
-import { AppError } from '../errors/index.ts';
-import type { AccountToken, AccountTokenPurpose, Store, User } from '../store/index.ts';
-import type { Services } from './services.ts';
+import { constantTimeEqual, hmacSha256, randomToken, uuidv7 } from '../../crypto/random.ts';
+import { AppError } from '../../errors/index.ts';
+import type { AccountToken, AccountTokenPurpose, Store, User } from '../../store/index.ts';
+import type { Services } from '../services.ts';
 
 export const ACCOUNT_TOKEN_TTL_MS: Readonly<Record<AccountTokenPurpose, number>> = {
   password_reset: 30 * 60_000,

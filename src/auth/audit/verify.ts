@@ -1,8 +1,8 @@
 // Walks the audit chain from the first entry and names the first one that does not hold: a changed
 // entry (its hash no longer matches its content), a removed or reordered one (seq gap, prev_hash
 // mismatch), or a cut tail (the head row names an entry that is gone).
-import { type AuditEntry, chainHash, type Store } from '../store/index.ts';
-import { GENESIS_HASH } from '../store/migrations/2026_11_23_000002_audit.ts';
+import { type AuditEntry, chainHash, type Store } from '../../store/index.ts';
+import { GENESIS_HASH } from '../../store/migrations/2026_11_23_000002_audit.ts';
 
 export interface ChainProblem {
   /** The first entry that fails, or the head position for a cut tail. */

@@ -1,10 +1,10 @@
 // TOTP secrets at rest across a SECRET_KEY rotation: sealed with the current secret's subkey, opened
 // with the current one or a previous one (PREVIOUS_SECRET_KEYS) and then re-sealed with the current
 // one, so that the previous secret can be dropped later. A secret that no key opens is a clear 400.
-import { withAnyKey } from '../crypto/secret-ring.ts';
-import { AppError } from '../errors/index.ts';
-import type { TotpCredential } from '../store/index.ts';
-import type { Services } from './services.ts';
+import { withAnyKey } from '../../crypto/secret-ring.ts';
+import { AppError } from '../../errors/index.ts';
+import type { TotpCredential } from '../../store/index.ts';
+import type { Services } from '../services.ts';
 import { openTotpSecret, sealTotpSecret, TOTP_SEAL_PURPOSE } from './totp.ts';
 
 // Not invalid_otp: no code can succeed, so it is not counted as a guess, and the user is told the

@@ -1,7 +1,8 @@
 // What the cookie mode needs beyond the session rules in sessions.ts: which session a refresh token
 // belongs to (its CSRF token is bound to that session) and ending the session of a replaced cookie.
+
+import type { Services } from '../services.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
-import type { Services } from './services.ts';
 import { endSessions } from './sessions.ts';
 
 /** The session a refresh token belongs to, spent or not; undefined for unknown tokens. */

@@ -1,25 +1,13 @@
-// Sessions: password login, refresh-token rotation with reuse detection, logout and revocation.
-import { uuidv7 } from '../crypto/random.ts';
-import { AppError } from '../errors/index.ts';
-import type { Revocation, Store, User } from '../store/index.ts';
-import type { AccessClaims } from '../tokens/access-token.ts';
-import { type AuditEvent, recordAudit } from './audit.ts';
-import { requireVerifiedEmail } from './email-verification.ts';
-import { normalizeLogin, parseEmail, parseUsername } from './identity.ts';
-import {
-  type AttemptContext,
-  accountLockoutKeys,
-  checkLockout,
-  lockoutKey,
-  recordFailure,
-  resetLockout,
-  userLockoutKey,
-  withAttemptSlot,
-} from './lockout.ts';
-import { hasSecondFactor, requireSecondFactor } from './mfa-challenges.ts';
+// Sessions: the start of one, refresh-token rotation with reuse detection and the grace window,
+// logout, ending sessions and RFC 7009 revocation.
+import { uuidv7 } from '../../crypto/random.ts';
+import { AppError } from '../../errors/index.ts';
+import type { Revocation, Store, User } from '../../store/index.ts';
+import type { AccessClaims } from '../../tokens/access-token.ts';
+import { type AuditEvent, recordAudit } from '../audit/index.ts';
+import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
+import type { Services } from '../services.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
-import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
-import type { Services } from './services.ts';
 
 export interface ClientInfo {
   clientId: string;
@@ -41,117 +29,10 @@ export interface LoginResult {
   sessionId: string;
 }
 
-// One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
-const badCredentials = (): AppError =>
-  new AppError(400, 'invalid_grant', 'Incorrect username or password.');
 const badRefresh = (why: string): AppError => new AppError(400, 'invalid_grant', why);
 const changedDuringSignIn = (): AppError =>
   new AppError(400, 'invalid_grant', 'The account changed during the sign-in: sign in again.');
 const sessionEnded = (): AppError => badRefresh('The session has ended.');
-
-export async function findUserByLogin(store: Store, login: string): Promise<User | undefined> {
-  const { kind, normalized } = normalizeLogin(login);
-  return kind === 'email'
-    ? store.users.findByEmailNorm(normalized)
-    : store.users.findByUsernameNorm(normalized);
-}
-
-/** The name a failed login tried, for the audit log: only if it is a valid name (a password typed
- * into the username field must not be kept). */
-function attemptedLogin(login: string): Record<string, unknown> {
-  const valid = login.length <= 320 && (parseUsername(login).ok || parseEmail(login).ok);
-  return valid ? { login: normalizeLogin(login).normalized } : { login_malformed: true };
-}
-
-async function loginFailed(
-  s: Services,
-  login: string,
-  reason: 'unknown_user' | 'bad_password' | 'inactive',
-  user: User | undefined,
-): Promise<AppError> {
-  // Recorded for unknown users too, so both failures cost the same database work.
-  await recordAudit(s.store, {
-    type: 'login.failure',
-    actorId: null,
-    subjectId: user?.id ?? null,
-    at: s.clock(),
-    details: { reason, ...attemptedLogin(login) },
-  });
-  return reason === 'inactive'
-    ? // Told only to someone who knows the password, so it leaks nothing an attacker could use.
-      new AppError(400, 'invalid_grant', 'This account is disabled.')
-    : badCredentials();
-}
-
-/**
- * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
- * lockout (SPEC §5): refused with 429 while the delay of the name or of the account runs, even with
- * the right password; checks of one name wait their turn (lockout.ts withAttemptSlot).
- */
-export async function authenticate(
-  s: Services,
-  login: string,
-  password: string,
-  context: AttemptContext = {},
-): Promise<User> {
-  // Keyed on the name as typed, so unknown accounts are slowed exactly like real ones.
-  const key = lockoutKey(login);
-  return withAttemptSlot(s, key, () => verifyLogin(s, key, login, password, context));
-}
-
-async function verifyLogin(
-  s: Services,
-  key: string,
-  login: string,
-  password: string,
-  context: AttemptContext,
-): Promise<User> {
-  const oversized = password.length > s.config.passwordMaxLength * 4 || login.length > 320;
-  const user = oversized ? undefined : await findUserByLogin(s.store, login);
-  // The account's own delay (second-factor failures, password re-checks) stops the password step
-  // too. An unknown name reads a key that never exists, so both cost the same kv work.
-  await checkLockout(s, user ? userLockoutKey(user) : `unknown:${key}`);
-  if (!user) {
-    await s.hasher.verifyDummy(password);
-    await recordFailure(s, key, context);
-    throw await loginFailed(s, login, 'unknown_user', undefined);
-  }
-  if (!(await s.hasher.verify(user.passwordHash, password))) {
-    await recordFailure(s, key, { ...context, userId: user.id });
-    throw await loginFailed(s, login, 'bad_password', user);
-  }
-  // A right password clears the failures of both names of the account (what users expect of "a
-  // success resets it"), but not the account's own count while a second factor is still to come:
-  // knowing the password must not reset the count of wrong codes.
-  const cleared = accountLockoutKeys(user);
-  if (!(await hasSecondFactor(s, user.id))) cleared.push(userLockoutKey(user));
-  await resetLockout(s, cleared);
-  if (!user.isActive) throw await loginFailed(s, login, 'inactive', user);
-  if (s.hasher.needsRehash(user.passwordHash)) {
-    // Legacy (bcrypt) or weaker hashes are upgraded while the plaintext is at hand.
-    const upgraded = await s.hasher.hash(password);
-    // Only over the hash just checked: a password changed meanwhile must not be overwritten.
-    const expected = { passwordHash: user.passwordHash, securityVersion: user.securityVersion };
-    return (
-      (await s.store.users.update(user.id, { passwordHash: upgraded }, s.clock(), expected)) ?? user
-    );
-  }
-  return user;
-}
-
-export async function passwordLogin(
-  s: Services,
-  input: { username: string; password: string; scope?: string | undefined },
-  client: ClientInfo,
-): Promise<LoginResult> {
-  const user = await authenticate(s, input.username, input.password, client);
-  const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
-  // A password alone is not enough with 2FA on (400 mfa_required), nor with an unverified address
-  // when REQUIRE_VERIFIED_EMAIL is set (400 email_not_verified).
-  await requireSecondFactor(s, user, scope, client);
-  requireVerifiedEmail(s, user);
-  return startSession(s, user, scope, client);
-}
 
 export async function startSession(
   s: Services,

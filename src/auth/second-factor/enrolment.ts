@@ -1,15 +1,15 @@
 // Turning TOTP on and off for the signed-in user: enrolment, confirmation (which hands out the
 // recovery codes, once), status and removal.
-import { AppError } from '../errors/index.ts';
-import { ConflictError, type User } from '../store/index.ts';
-import { requirePassword } from './accounts.ts';
-import { recordAudit } from './audit.ts';
+import { AppError } from '../../errors/index.ts';
+import { ConflictError, type User } from '../../store/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { requirePassword } from '../lockout/index.ts';
+import type { Services } from '../services.ts';
+import { endOtherSessions } from '../sessions/index.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
-import { type AttemptContext, badCode, verifySecondFactor } from './second-factor.ts';
-import type { Services } from './services.ts';
-import { endOtherSessions } from './sessions.ts';
 import { matchTotp, newTotpSecret, otpauthUri, qrSvg } from './totp.ts';
 import { openStoredSecret, sealForStorage } from './totp-secrets.ts';
+import { type AttemptContext, badCode, verifySecondFactor } from './verify.ts';
 
 export interface Enrolment {
   secret: string;

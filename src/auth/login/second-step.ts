@@ -1,17 +1,19 @@
 // Completing a login with a second factor: the OAuth grant urn:portcullis:grant-type:mfa-otp
 // (mfa_token + otp), and a one-step form (username, password and otp) for the cookie login page.
-import { AppError } from '../errors/index.ts';
-import { requireVerifiedEmail } from './email-verification.ts';
+import { AppError } from '../../errors/index.ts';
+import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
+import { requireVerifiedEmail } from '../mail-tokens/index.ts';
 import {
+  type AttemptContext,
   badMfaToken,
   findChallenge,
   hasSecondFactor,
   requireSecondFactor,
-} from './mfa-challenges.ts';
-import { effectiveScopes, grantScope, parseScope } from './scopes.ts';
-import { type AttemptContext, verifySecondFactor } from './second-factor.ts';
-import type { Services } from './services.ts';
-import { authenticate, type ClientInfo, type LoginResult, startSession } from './sessions.ts';
+  verifySecondFactor,
+} from '../second-factor/index.ts';
+import type { Services } from '../services.ts';
+import { type ClientInfo, type LoginResult, startSession } from '../sessions/index.ts';
+import { authenticate } from './password.ts';
 
 export const MFA_OTP_GRANT = 'urn:portcullis:grant-type:mfa-otp';
 

@@ -1,10 +1,10 @@
 // The step between password and second factor: a short-lived, single-use mfa_token (opaque, stored
 // as a keyed hash) that remembers who passed the password step, for which client and scope.
-import { hmacSha256, randomToken } from '../crypto/random.ts';
-import { AppError } from '../errors/index.ts';
-import type { MfaChallenge, User } from '../store/index.ts';
-import type { Services } from './services.ts';
-import type { ClientInfo } from './sessions.ts';
+import { hmacSha256, randomToken } from '../../crypto/random.ts';
+import { AppError } from '../../errors/index.ts';
+import type { MfaChallenge, User } from '../../store/index.ts';
+import type { Services } from '../services.ts';
+import type { ClientInfo } from '../sessions/index.ts';
 
 export const MFA_TOKEN_TTL_MS = 5 * 60_000;
 /** Wrong codes one mfa_token survives; then the password step must be done again. */

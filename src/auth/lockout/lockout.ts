@@ -19,12 +19,12 @@
 //   resetLockout(s, keys)         after a success
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config/index.ts';
-import { AppError } from '../errors/index.ts';
-import type { Kv } from '../kv/index.ts';
-import { recordAudit } from './audit.ts';
-import { normalizeLogin } from './identity.ts';
-import type { Services } from './services.ts';
+import type { Config } from '../../config/index.ts';
+import { AppError } from '../../errors/index.ts';
+import type { Kv } from '../../kv/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { normalizeLogin } from '../identity/index.ts';
+import type { Services } from '../services.ts';
 
 export interface AttemptContext {
   userId?: string | null;

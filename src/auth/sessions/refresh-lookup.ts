@@ -1,8 +1,8 @@
 // Finding the stored row of a refresh token across a SECRET_KEY rotation: tokens issued before it
 // are stored under a hash keyed from the previous secret. No re-hash is needed: a token is spent on
 // its next use and its successor is stored under the current key.
-import type { RefreshToken } from '../store/index.ts';
-import type { Services } from './services.ts';
+import type { RefreshToken } from '../../store/index.ts';
+import type { Services } from '../services.ts';
 
 export interface FoundRefreshToken {
   row: RefreshToken;

@@ -1,23 +1,13 @@
 // Accounts: registration, profile and password changes, deletion, and the administrator's changes.
-import { uuidv7 } from '../crypto/random.ts';
-import { AppError, type FieldError, notFound, ValidationError } from '../errors/index.ts';
-import { ConflictError, type Revocation, type User, type UserPatch } from '../store/index.ts';
-import { recordAudit } from './audit.ts';
-import { parseEmail, parseUsername } from './identity.ts';
-import {
-  accountLockoutKeys,
-  allLockoutKeys,
-  checkLockout,
-  recordFailure,
-  resetLockout,
-  userLockoutKey,
-  withAttemptSlot,
-} from './lockout.ts';
-import { hasSecondFactor } from './mfa-challenges.ts';
+import { uuidv7 } from '../../crypto/random.ts';
+import { AppError, type FieldError, notFound, ValidationError } from '../../errors/index.ts';
+import { ConflictError, type Revocation, type User, type UserPatch } from '../../store/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { ADMIN_SCOPE, effectiveScopes, parseEmail, parseUsername } from '../identity/index.ts';
+import { requirePassword } from '../lockout/index.ts';
+import type { Services } from '../services.ts';
+import { endSessionsIn } from '../sessions/index.ts';
 import { passwordAdvice } from './password-check.ts';
-import { ADMIN_SCOPE, effectiveScopes } from './scopes.ts';
-import type { Services } from './services.ts';
-import { endSessionsIn } from './sessions.ts';
 
 export interface NewAccount {
   email: string;
@@ -148,32 +138,6 @@ async function requireUser(s: Services, id: string): Promise<User> {
   const user = await s.store.users.findById(id);
   if (!user) throw notFound('User');
   return user;
-}
-
-/** Checks the user's password for a sensitive change; failures count toward the lockout. */
-export async function requirePassword(
-  s: Services,
-  user: User,
-  password: string,
-  field: string,
-): Promise<void> {
-  // A stolen access token must not become a password oracle: these failures count toward the
-  // same lockout as logins, under the account's own key, which the login of either name checks.
-  const account = userLockoutKey(user);
-  await withAttemptSlot(s, account, async () => {
-    await checkLockout(s, allLockoutKeys(user));
-    if (!(await s.hasher.verify(user.passwordHash, password))) {
-      await recordFailure(s, account, { userId: user.id });
-      throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
-        errors: [{ field, message: 'incorrect password' }],
-      });
-    }
-    // As at login: a right password clears both names, and the account's own count only when
-    // no second factor is left to prove (a password must not reset the count of wrong codes).
-    const cleared = accountLockoutKeys(user);
-    if (!(await hasSecondFactor(s, user.id))) cleared.push(account);
-    await resetLockout(s, cleared);
-  });
 }
 
 export async function updateProfile(

@@ -1,6 +1,6 @@
 // Administrators' actions on other users' sessions.
-import { notFound } from '../errors/index.ts';
-import type { Services } from './services.ts';
+import { notFound } from '../../errors/index.ts';
+import type { Services } from '../services.ts';
 import { endOtherSessions } from './sessions.ts';
 
 /** Ends every session of a user: refresh tokens stop working, access tokens are denied at once. */

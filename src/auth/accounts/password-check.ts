@@ -1,7 +1,11 @@
 // The password policy as advice, for the registration page's live explanation: the same rule that
 // registration and password changes enforce (enforcePasswordPolicy), without throwing.
-import { checkPassword, describeProblem, type PasswordProblem } from '../crypto/password-policy.ts';
-import type { Services } from './services.ts';
+import {
+  checkPassword,
+  describeProblem,
+  type PasswordProblem,
+} from '../../crypto/password-policy.ts';
+import type { Services } from '../services.ts';
 
 export interface PasswordAdvice {
   acceptable: boolean;

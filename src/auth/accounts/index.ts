@@ -1,0 +1,13 @@
+export {
+  type AdminPatch,
+  adminUpdate,
+  changePassword,
+  deleteAccount,
+  deleteUser,
+  enforcePasswordPolicy,
+  register,
+  setPassword,
+  updateProfile,
+} from './accounts.ts';
+export { type ImportRecord, importUsers } from './import.ts';
+export { passwordAdvice } from './password-check.ts';

@@ -1,0 +1,15 @@
+export { endAllSessionsOf } from './admin.ts';
+export { endReplacedSession, sessionOfRefreshToken } from './cookie-sessions.ts';
+export { startHousekeeping, sweepExpired } from './housekeeping.ts';
+export { findRefreshToken } from './refresh-lookup.ts';
+export {
+  type ClientInfo,
+  endOtherSessions,
+  endSessions,
+  endSessionsIn,
+  type LoginResult,
+  refresh,
+  revokeToken,
+  type SessionEndEvent,
+  startSession,
+} from './sessions.ts';
