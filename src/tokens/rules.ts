@@ -5,6 +5,20 @@
 // Each check answers the reason for refusing (a sentence for the client), or undefined when it holds.
 import type { JWTVerifyOptions } from 'jose';
 
+/** The claims of a Portcullis access token (RFC 9068 §2.2, plus the session and username). */
+export interface AccessClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  sid: string;
+  scope: string;
+  preferred_username: string;
+}
+
 /** Clock leeway for exp, nbf and iat (SPEC §3: at most 5 seconds). */
 export const LEEWAY_SECONDS = 5;
 // Far above any token we issue (well under 1 KB); anything longer is refused before parsing.
