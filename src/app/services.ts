@@ -1,19 +1,18 @@
 // The rules' services, built once per process from the configuration and the store: the key ring,
 // the kv, the revocation list and its poll, the mailer, and the timers that keep them current.
-
 import type { Services } from '../auth/services.ts';
 import { startHousekeeping } from '../auth/sessions/index.ts';
 import type { Config } from '../config/index.ts';
-import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
-import { createSecretRing, type SecretRing } from '../crypto/secret-ring.ts';
-import { type Kv, openKv } from '../kv/index.ts';
-import { createMailer, type Mailer } from '../mail/mailer.ts';
+import { createPasswordHasher } from '../crypto/passwords.ts';
+import { createSecretRing } from '../crypto/secret-ring.ts';
+import { openKv } from '../kv/index.ts';
+import { createMailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
-import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
-import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
+import { createAccessTokens } from '../tokens/access-token.ts';
+import { openKeyRing } from '../tokens/keys.ts';
 import { createLiveSessions } from '../tokens/live-sessions.ts';
-import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
-import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { createRefreshTokenCodec } from '../tokens/refresh.ts';
+import { createRevocationList } from '../tokens/revocation.ts';
 
 export interface ServiceDeps {
   store: Store;

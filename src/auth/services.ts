@@ -1,6 +1,6 @@
 // What the rules are given: the configuration, the store, the clock and the services built from
 // them. Built once per process by the composition root (src/app/); each rule names the part it
-// uses (see Pick<Services, ...> in the feature folders).
+// uses in its signature: `s: Uses<members, settings>`.
 import type { Config } from '../config/index.ts';
 import type { PasswordHasher } from '../crypto/passwords.ts';
 import type { SecretRing } from '../crypto/secret-ring.ts';
@@ -29,3 +29,13 @@ export interface Services {
   mailer: Mailer;
   close(): Promise<void>;
 }
+
+/**
+ * The part of the services a rule uses: the members named in K and, of the configuration, only the
+ * settings named in C. A rule that takes `Uses<...>` says in its signature what it reads; the whole
+ * `Services` is one (the routes and the CLI pass it).
+ */
+export type Uses<
+  K extends Exclude<keyof Services, 'config'>,
+  C extends keyof Config = never,
+> = Pick<Services, K> & { readonly config: Pick<Config, C> };

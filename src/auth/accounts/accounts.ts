@@ -5,7 +5,7 @@ import { ConflictError, type Revocation, type User, type UserPatch } from '../..
 import { recordAudit } from '../audit/index.ts';
 import { ADMIN_SCOPE, effectiveScopes, parseEmail, parseUsername } from '../identity/index.ts';
 import { requirePassword } from '../lockout/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { endSessionsIn } from '../sessions/index.ts';
 import { passwordAdvice } from './password-check.ts';
 
@@ -44,7 +44,7 @@ function identityFields(input: {
 }
 
 export function enforcePasswordPolicy(
-  s: Services,
+  s: Uses<never, 'passwordMaxLength' | 'passwordMinLength'>,
   password: string,
   who: { username: string; email: string },
   field: string,
@@ -73,7 +73,13 @@ function conflict(error: unknown): never {
   throw error;
 }
 
-export async function register(s: Services, input: NewAccount): Promise<User> {
+export async function register(
+  s: Uses<
+    'clock' | 'hasher' | 'store',
+    'defaultScopes' | 'passwordMaxLength' | 'passwordMinLength'
+  >,
+  input: NewAccount,
+): Promise<User> {
   const identity = identityFields(input);
   if (!input.passwordHash) {
     enforcePasswordPolicy(
@@ -134,14 +140,14 @@ function changes(
   return out;
 }
 
-async function requireUser(s: Services, id: string): Promise<User> {
+async function requireUser(s: Uses<'store'>, id: string): Promise<User> {
   const user = await s.store.users.findById(id);
   if (!user) throw notFound('User');
   return user;
 }
 
 export async function updateProfile(
-  s: Services,
+  s: Uses<'clock' | 'store'>,
   userId: string,
   input: { email?: string | undefined; username?: string | undefined },
 ): Promise<User> {
@@ -186,7 +192,7 @@ export async function updateProfile(
  * entry, in one transaction.
  */
 async function replacePassword(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   passwordHash: string,
   keepSessionId: string | undefined,
@@ -213,7 +219,16 @@ async function replacePassword(
 }
 
 export async function changePassword(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'revocations' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'passwordMaxLength'
+    | 'passwordMinLength'
+  >,
   userId: string,
   currentSessionId: string,
   input: { current_password: string; new_password: string },
@@ -226,14 +241,29 @@ export async function changePassword(
   await replacePassword(s, userId, hash, currentSessionId, userId);
 }
 
-export async function setPassword(s: Services, userId: string, password: string): Promise<void> {
+export async function setPassword(
+  s: Uses<'clock' | 'hasher' | 'revocations' | 'store', 'passwordMaxLength' | 'passwordMinLength'>,
+  userId: string,
+  password: string,
+): Promise<void> {
   const user = await requireUser(s, userId);
   enforcePasswordPolicy(s, password, user, 'password');
   // The operator's command (CLI): no acting user.
   await replacePassword(s, userId, await s.hasher.hash(password), undefined, null);
 }
 
-export async function deleteAccount(s: Services, userId: string, password: string): Promise<void> {
+export async function deleteAccount(
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'revocations' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+  >,
+  userId: string,
+  password: string,
+): Promise<void> {
   const user = await requireUser(s, userId);
   await requirePassword(s, user, password, 'password');
   await deleteUser(s, userId, userId);
@@ -241,7 +271,7 @@ export async function deleteAccount(s: Services, userId: string, password: strin
 
 /** Deletes a user; `actorId` other than the user is an administrator (or null: the operator). */
 export async function deleteUser(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   actorId: string | null = null,
 ): Promise<void> {
@@ -272,7 +302,7 @@ export interface AdminPatch {
 }
 
 export async function adminUpdate(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store', 'scopes'>,
   userId: string,
   input: AdminPatch,
   actorId: string | null = null,

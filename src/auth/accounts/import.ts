@@ -7,7 +7,7 @@ import { uuidv7 } from '../../crypto/random.ts';
 import type { NewUser } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { parseEmail, parseUsername } from '../identity/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export interface ImportRecord {
   /** Where the row is in the file ("line 7"), for the report. */
@@ -65,7 +65,11 @@ function usernameOf(fields: Record<string, unknown>, email: string): string {
   return (email.split('@')[0] ?? '').replace(/[^\p{L}\p{N}._-]/gu, '_').slice(0, 32);
 }
 
-function toUser(s: Services, record: ImportRecord, now: number): NewUser | string {
+function toUser(
+  s: Uses<never, 'defaultScopes'>,
+  record: ImportRecord,
+  now: number,
+): NewUser | string {
   const f = record.fields;
   if (typeof f.__cells === 'number')
     return `has ${f.__cells} cells where the header has a different number`;
@@ -107,7 +111,7 @@ function toUser(s: Services, record: ImportRecord, now: number): NewUser | strin
 }
 
 export async function importUsers(
-  s: Services,
+  s: Uses<'clock' | 'store', 'defaultScopes'>,
   records: readonly ImportRecord[],
   options: ImportOptions,
 ): Promise<ImportReport> {

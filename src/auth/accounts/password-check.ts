@@ -5,7 +5,7 @@ import {
   describeProblem,
   type PasswordProblem,
 } from '../../crypto/password-policy.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export interface PasswordAdvice {
   acceptable: boolean;
@@ -16,7 +16,7 @@ export interface PasswordAdvice {
 }
 
 export function passwordAdvice(
-  s: Services,
+  s: Uses<never, 'passwordMaxLength' | 'passwordMinLength'>,
   password: string,
   who: { username?: string | undefined; email?: string | undefined },
 ): PasswordAdvice {

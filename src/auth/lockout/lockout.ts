@@ -24,7 +24,7 @@ import { AppError } from '../../errors/index.ts';
 import type { Kv } from '../../kv/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { normalizeLogin } from '../identity/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export interface AttemptContext {
   userId?: string | null;
@@ -82,7 +82,10 @@ function tooManyAttempts(seconds: number): AppError {
 }
 
 /** Seconds of delay after `failures` failures: base × 2^(failures − threshold), at most the max. */
-export function delaySeconds(config: Config, failures: number): number {
+export function delaySeconds(
+  config: Pick<Config, 'lockoutThreshold' | 'lockoutMaxSeconds' | 'lockoutBaseSeconds'>,
+  failures: number,
+): number {
   if (failures < config.lockoutThreshold) return 0;
   const doublings = Math.min(failures - config.lockoutThreshold, 30);
   return Math.min(config.lockoutMaxSeconds, config.lockoutBaseSeconds * 2 ** doublings);
@@ -108,7 +111,10 @@ function keysOf(keys: string | readonly string[]): readonly string[] {
   return typeof keys === 'string' ? [keys] : keys;
 }
 
-export async function checkLockout(s: Services, keys: string | readonly string[]): Promise<void> {
+export async function checkLockout(
+  s: Uses<'clock' | 'kv'>,
+  keys: string | readonly string[],
+): Promise<void> {
   const now = s.clock();
   let waitMs = 0;
   for (const key of keysOf(keys)) {
@@ -119,7 +125,10 @@ export async function checkLockout(s: Services, keys: string | readonly string[]
 }
 
 export async function recordFailure(
-  s: Services,
+  s: Uses<
+    'clock' | 'kv' | 'store',
+    'lockoutBaseSeconds' | 'lockoutMaxSeconds' | 'lockoutThreshold' | 'lockoutWindowSeconds'
+  >,
   keys: string | readonly string[],
   context: AttemptContext = {},
 ): Promise<void> {
@@ -147,7 +156,10 @@ export async function recordFailure(
   });
 }
 
-export async function resetLockout(s: Services, keys: string | readonly string[]): Promise<void> {
+export async function resetLockout(
+  s: Uses<'clock' | 'kv', 'lockoutWindowSeconds'>,
+  keys: string | readonly string[],
+): Promise<void> {
   const window = Math.floor(s.clock() / (s.config.lockoutWindowSeconds * 1000));
   for (const key of keysOf(keys)) {
     await kv(s.kv.del(kvKey('fail', key, `:${window}`)));
@@ -176,7 +188,7 @@ interface Place {
   leave(): void;
 }
 
-function joinLine(s: Services, slot: string): Place {
+function joinLine(s: Uses<'kv'>, slot: string): Place {
   let line = lines.get(s.kv);
   if (!line) {
     line = new Map();
@@ -224,7 +236,7 @@ async function before(promise: Promise<void>, deadline: number): Promise<boolean
  * of its own cannot hand the slot from one of its waiters to the next for ever.
  */
 async function claimSlot(
-  s: Services,
+  s: Uses<'kv'>,
   key: string,
   owner: string,
   deadline: number,
@@ -269,7 +281,7 @@ async function claimSlot(
  * answered 503 temporarily_unavailable, and a delay that started meanwhile 429 without a hash.
  */
 export async function withAttemptSlot<T>(
-  s: Services,
+  s: Uses<'clock' | 'kv', 'lockoutQueueSeconds'>,
   key: string,
   attempt: () => Promise<T>,
 ): Promise<T> {

@@ -2,7 +2,7 @@
 // lockout as sign-ins, under the account's own key, so a stolen access token is no password oracle.
 import { AppError } from '../../errors/index.ts';
 import type { User } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import {
   accountLockoutKeys,
   allLockoutKeys,
@@ -15,7 +15,14 @@ import {
 
 /** Checks the user's password for a sensitive change; failures count toward the lockout. */
 export async function requirePassword(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+  >,
   user: User,
   password: string,
   field: string,

@@ -23,7 +23,7 @@ import {
 } from '../lockout/index.ts';
 import { requireVerifiedEmail } from '../mail-tokens/index.ts';
 import { hasSecondFactor, requireSecondFactor } from '../second-factor/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { type ClientInfo, type LoginResult, startSession } from '../sessions/index.ts';
 
 // One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
@@ -45,7 +45,7 @@ function attemptedLogin(login: string): Record<string, unknown> {
 }
 
 async function loginFailed(
-  s: Services,
+  s: Uses<'clock' | 'store'>,
   login: string,
   reason: 'unknown_user' | 'bad_password' | 'inactive',
   user: User | undefined,
@@ -70,7 +70,15 @@ async function loginFailed(
  * the right password; checks of one name wait their turn (lockout.ts withAttemptSlot).
  */
 export async function authenticate(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'passwordMaxLength'
+  >,
   login: string,
   password: string,
   context: AttemptContext = {},
@@ -81,7 +89,14 @@ export async function authenticate(
 }
 
 async function verifyLogin(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'passwordMaxLength'
+  >,
   key: string,
   login: string,
   password: string,
@@ -121,7 +136,20 @@ async function verifyLogin(
 }
 
 export async function passwordLogin(
-  s: Services,
+  s: Uses<
+    'accessTokens' | 'clock' | 'hasher' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
+    | 'accessTokenTtlSeconds'
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'passwordMaxLength'
+    | 'publicUrl'
+    | 'refreshTokenTtlSeconds'
+    | 'requireVerifiedEmail'
+    | 'scopes'
+  >,
   input: { username: string; password: string; scope?: string | undefined },
   client: ClientInfo,
 ): Promise<LoginResult> {

@@ -11,7 +11,7 @@ import {
   requireSecondFactor,
   verifySecondFactor,
 } from '../second-factor/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { type ClientInfo, type LoginResult, startSession } from '../sessions/index.ts';
 import { authenticate } from './password.ts';
 
@@ -23,7 +23,19 @@ function attempt(client: ClientInfo): AttemptContext {
 
 /** Exchanges an mfa_token and a code for a session. Every misuse is 400 invalid_grant. */
 export async function completeSecondFactor(
-  s: Services,
+  s: Uses<
+    'accessTokens' | 'clock' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
+    | 'accessTokenTtlSeconds'
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'publicUrl'
+    | 'refreshTokenTtlSeconds'
+    | 'requireVerifiedEmail'
+    | 'scopes'
+  >,
   input: { mfaToken: string; otp: string },
   client: ClientInfo,
 ): Promise<LoginResult> {
@@ -54,7 +66,20 @@ export async function completeSecondFactor(
  * it, the code is checked right away.
  */
 export async function loginWithSecondFactor(
-  s: Services,
+  s: Uses<
+    'accessTokens' | 'clock' | 'hasher' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
+    | 'accessTokenTtlSeconds'
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+    | 'passwordMaxLength'
+    | 'publicUrl'
+    | 'refreshTokenTtlSeconds'
+    | 'requireVerifiedEmail'
+    | 'scopes'
+  >,
   input: {
     username: string;
     password: string;

@@ -3,7 +3,7 @@
 import { constantTimeEqual, hmacSha256, randomToken, uuidv7 } from '../../crypto/random.ts';
 import { AppError } from '../../errors/index.ts';
 import type { AccountToken, AccountTokenPurpose, Store, User } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export const ACCOUNT_TOKEN_TTL_MS: Readonly<Record<AccountTokenPurpose, number>> = {
   password_reset: 30 * 60_000,
@@ -21,7 +21,7 @@ export const badAccountToken = (): AppError =>
 
 // `secret` indexes s.secrets.all: 0 is SECRET_KEY, which makes every new row; a previous secret
 // (PREVIOUS_SECRET_KEYS) only finds and checks the rows it made before a rotation.
-function hashKey(s: Services, secret: number): Uint8Array {
+function hashKey(s: Uses<'secrets'>, secret: number): Uint8Array {
   const key = s.secrets.keys('account-token-hash')[secret];
   if (key === undefined) throw new RangeError('account tokens: no such secret');
   return key;
@@ -29,7 +29,7 @@ function hashKey(s: Services, secret: number): Uint8Array {
 
 /** The stored form of a token; the purpose is hashed in, so a token of one kind never fits another. */
 export function accountTokenHash(
-  s: Services,
+  s: Uses<'secrets'>,
   purpose: AccountTokenPurpose,
   token: string,
   secret = 0,
@@ -39,7 +39,7 @@ export function accountTokenHash(
 
 /** A keyed hash of what a token is bound to (an address, a password hash): no secret in the row. */
 export function accountTokenBinding(
-  s: Services,
+  s: Uses<'secrets'>,
   purpose: AccountTokenPurpose,
   value: string,
   secret = 0,
@@ -51,7 +51,7 @@ export type Issued = { token: string } | { retryAfterMs: number };
 
 /** A new token replacing every earlier one of the same purpose, unless one was issued under a minute ago. */
 export async function issueAccountToken(
-  s: Services,
+  s: Uses<'clock' | 'secrets' | 'store'>,
   user: User,
   purpose: AccountTokenPurpose,
   boundTo: string,
@@ -80,7 +80,7 @@ export async function issueAccountToken(
  * accounts: the same random draw, hashes and read, so the server is as busy either way.
  */
 export async function decoyAccountToken(
-  s: Services,
+  s: Uses<'clock' | 'secrets' | 'store'>,
   purpose: AccountTokenPurpose,
 ): Promise<string> {
   const token = randomToken(32);
@@ -100,7 +100,7 @@ export interface LiveToken {
  * Reads only: redeem it with `redeemAccountToken` inside the transaction of the change it allows.
  */
 export async function findLiveToken(
-  s: Services,
+  s: Uses<'clock' | 'secrets' | 'store'>,
   purpose: AccountTokenPurpose,
   token: string,
   boundTo: (user: User) => string,
@@ -124,7 +124,7 @@ export async function findLiveToken(
 
 /** The row of a token and the secret its hash is keyed with (mailed before a rotation: a previous one). */
 async function findStored(
-  s: Services,
+  s: Uses<'secrets' | 'store'>,
   purpose: AccountTokenPurpose,
   token: string,
 ): Promise<{ row: AccountToken; secret: number } | undefined> {

@@ -3,7 +3,7 @@ import { AppError } from '../../errors/index.ts';
 import { accountLink, emailVerificationMail } from '../../mail/templates.ts';
 import type { User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
   badAccountToken,
@@ -16,7 +16,7 @@ import {
 const verificationBinding = (user: User): string => user.email;
 
 async function issueVerification(
-  s: Services,
+  s: Uses<'clock' | 'mailer' | 'secrets' | 'store', 'publicUrl'>,
   user: User,
 ): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
   const issued = await issueAccountToken(s, user, 'email_verification', verificationBinding(user));
@@ -32,7 +32,10 @@ async function issueVerification(
 }
 
 /** POST /verify/request: a new link to the user's address; 409 when verified, 429 within a minute. */
-export async function requestVerification(s: Services, user: User): Promise<void> {
+export async function requestVerification(
+  s: Uses<'clock' | 'mailer' | 'secrets' | 'store', 'publicUrl'>,
+  user: User,
+): Promise<void> {
   if (user.isVerified) {
     throw new AppError(409, 'already_verified', 'This email address is already verified.');
   }
@@ -48,7 +51,10 @@ export async function requestVerification(s: Services, user: User): Promise<void
 }
 
 /** A link for a user who cannot ask for one (at registration, or refused at login); quiet on cooldown. */
-export function sendVerificationLater(s: Services, user: User): void {
+export function sendVerificationLater(
+  s: Uses<'clock' | 'mailer' | 'secrets' | 'store', 'publicUrl'>,
+  user: User,
+): void {
   s.mailer.later(async () => {
     await issueVerification(s, user);
     return undefined;
@@ -56,7 +62,10 @@ export function sendVerificationLater(s: Services, user: User): void {
 }
 
 /** POST /verify: marks the address the token was sent to as verified. */
-export async function verifyEmail(s: Services, token: string): Promise<User> {
+export async function verifyEmail(
+  s: Uses<'clock' | 'secrets' | 'store'>,
+  token: string,
+): Promise<User> {
   const live = await findLiveToken(s, 'email_verification', token, verificationBinding);
   return s.store.transaction(async (tx) => {
     const now = s.clock();
@@ -73,7 +82,10 @@ export async function verifyEmail(s: Services, token: string): Promise<User> {
 }
 
 /** With REQUIRE_VERIFIED_EMAIL, an unverified user gets no tokens, and a fresh link instead. */
-export function requireVerifiedEmail(s: Services, user: User): void {
+export function requireVerifiedEmail(
+  s: Uses<'clock' | 'mailer' | 'secrets' | 'store', 'publicUrl' | 'requireVerifiedEmail'>,
+  user: User,
+): void {
   if (!s.config.requireVerifiedEmail || user.isVerified) return;
   sendVerificationLater(s, user);
   // Told only to someone who has proved the password (and second factor), so it reveals nothing.

@@ -7,7 +7,7 @@ import type { User } from '../../store/index.ts';
 import { enforcePasswordPolicy } from '../accounts/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { parseEmail } from '../identity/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { endSessionsIn } from '../sessions/index.ts';
 import {
   ACCOUNT_TOKEN_TTL_MS,
@@ -26,11 +26,17 @@ const resetBinding = (user: User): string => `${user.passwordHash}\n${user.email
  * Schedules the reset mail for `email` and returns at once, whether or not an account uses it: the
  * caller's answer and its timing are the same either way (no enumeration).
  */
-export function requestPasswordReset(s: Services, email: string): void {
+export function requestPasswordReset(
+  s: Uses<'clock' | 'mailer' | 'secrets' | 'store', 'publicUrl'>,
+  email: string,
+): void {
   s.mailer.later(() => composeResetMail(s, email));
 }
 
-async function composeResetMail(s: Services, email: string): Promise<MailMessage | undefined> {
+async function composeResetMail(
+  s: Uses<'clock' | 'secrets' | 'store', 'publicUrl'>,
+  email: string,
+): Promise<MailMessage | undefined> {
   const parsed = parseEmail(email);
   const user = parsed.ok ? await s.store.users.findByEmailNorm(parsed.normalized) : undefined;
   // A disabled account cannot be reopened by mail. Unknown or not, the same work is done.
@@ -44,7 +50,12 @@ async function composeResetMail(s: Services, email: string): Promise<MailMessage
   return resetMail(s, user.email, user.username, issued.token);
 }
 
-function resetMail(s: Services, to: string, username: string, token: string): MailMessage {
+function resetMail(
+  s: Uses<never, 'publicUrl'>,
+  to: string,
+  username: string,
+  token: string,
+): MailMessage {
   return passwordResetMail({
     to,
     username,
@@ -55,7 +66,10 @@ function resetMail(s: Services, to: string, username: string, token: string): Ma
 
 /** Sets the new password with a reset token, then ends every session of the user. */
 export async function resetPassword(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'mailer' | 'revocations' | 'secrets' | 'store',
+    'passwordMaxLength' | 'passwordMinLength'
+  >,
   token: string,
   newPassword: string,
 ): Promise<void> {

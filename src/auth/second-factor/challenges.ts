@@ -3,7 +3,7 @@
 import { hmacSha256, randomToken } from '../../crypto/random.ts';
 import { AppError } from '../../errors/index.ts';
 import type { MfaChallenge, User } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import type { ClientInfo } from '../sessions/index.ts';
 
 export const MFA_TOKEN_TTL_MS = 5 * 60_000;
@@ -14,7 +14,7 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 const MFA_HASH_PURPOSE = 'mfa-token-hash';
 
-export function mfaTokenHash(s: Services, token: string): string {
+export function mfaTokenHash(s: Uses<'secrets'>, token: string): string {
   return hmacSha256(s.secrets.key(MFA_HASH_PURPOSE), token);
 }
 
@@ -22,7 +22,7 @@ export const badMfaToken = (): AppError =>
   new AppError(400, 'invalid_grant', 'The mfa_token is invalid, used or expired: sign in again.');
 
 /** Whether the user has a confirmed second factor. */
-export async function hasSecondFactor(s: Services, userId: string): Promise<boolean> {
+export async function hasSecondFactor(s: Uses<'store'>, userId: string): Promise<boolean> {
   const credential = await s.store.totp.find(userId);
   return credential !== undefined && credential.confirmedAt !== null;
 }
@@ -32,7 +32,7 @@ export async function hasSecondFactor(s: Services, userId: string): Promise<bool
  * a fresh mfa_token for the second step; returns when no second factor is needed.
  */
 export async function requireSecondFactor(
-  s: Services,
+  s: Uses<'clock' | 'secrets' | 'store'>,
   user: User,
   scope: string,
   client: ClientInfo,
@@ -58,7 +58,10 @@ export async function requireSecondFactor(
 }
 
 /** The live challenge of an mfa_token, or the generic invalid_grant. */
-export async function findChallenge(s: Services, token: string): Promise<MfaChallenge> {
+export async function findChallenge(
+  s: Uses<'clock' | 'secrets' | 'store'>,
+  token: string,
+): Promise<MfaChallenge> {
   if (!TOKEN_SHAPE.test(token)) throw badMfaToken();
   let challenge: MfaChallenge | undefined;
   // An mfa_token handed out just before a SECRET_KEY rotation is stored under a previous key.

@@ -4,7 +4,7 @@ import { AppError } from '../../errors/index.ts';
 import { ConflictError, type User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { requirePassword } from '../lockout/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { endOtherSessions } from '../sessions/index.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { matchTotp, newTotpSecret, otpauthUri, qrSvg } from './totp.ts';
@@ -31,7 +31,10 @@ const alreadyOn = (): AppError =>
   );
 
 /** A new pending secret (replacing a pending one); it becomes a factor only once confirmed. */
-export async function startTotpEnrolment(s: Services, user: User): Promise<Enrolment> {
+export async function startTotpEnrolment(
+  s: Uses<'clock' | 'secrets' | 'store', 'totpIssuer'>,
+  user: User,
+): Promise<Enrolment> {
   const current = await s.store.totp.find(user.id);
   if (current?.confirmedAt != null) throw alreadyOn();
   const secret = newTotpSecret();
@@ -50,7 +53,7 @@ export async function startTotpEnrolment(s: Services, user: User): Promise<Enrol
 
 /** Confirms the pending secret with a code from the app; returns the ten recovery codes, once. */
 export async function confirmTotp(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'secrets' | 'store'>,
   user: User,
   code: string,
   currentSessionId: string,
@@ -93,7 +96,7 @@ export async function confirmTotp(
   return codes;
 }
 
-export async function totpStatus(s: Services, userId: string): Promise<TotpStatus> {
+export async function totpStatus(s: Uses<'store'>, userId: string): Promise<TotpStatus> {
   const credential = await s.store.totp.find(userId);
   const enabled = credential !== undefined && credential.confirmedAt !== null;
   return {
@@ -105,7 +108,14 @@ export async function totpStatus(s: Services, userId: string): Promise<TotpStatu
 
 /** Turns TOTP off (or drops a pending enrolment) after proof: the password, or a current code. */
 export async function disableTotp(
-  s: Services,
+  s: Uses<
+    'clock' | 'hasher' | 'kv' | 'revocations' | 'secrets' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+  >,
   user: User,
   proof: { password?: string | undefined; code?: string | undefined },
   currentSessionId: string,
@@ -146,7 +156,7 @@ export async function disableTotp(
  * recovery codes, ends every session of the account and records who did it. False if there was none.
  */
 export async function resetSecondFactor(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   actorId: string | null = null,
 ): Promise<boolean> {

@@ -4,7 +4,7 @@
 import { withAnyKey } from '../../crypto/secret-ring.ts';
 import { AppError } from '../../errors/index.ts';
 import type { TotpCredential } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { openTotpSecret, sealTotpSecret, TOTP_SEAL_PURPOSE } from './totp.ts';
 
 // Not invalid_otp: no code can succeed, so it is not counted as a guess, and the user is told the
@@ -18,7 +18,7 @@ export const secondFactorUnavailable = (): AppError =>
   );
 
 /** The secret sealed for storage with the current SECRET_KEY. */
-export function sealForStorage(s: Services, userId: string, secretBase32: string): string {
+export function sealForStorage(s: Uses<'secrets'>, userId: string, secretBase32: string): string {
   return sealTotpSecret(s.secrets.key(TOTP_SEAL_PURPOSE), userId, secretBase32);
 }
 
@@ -27,7 +27,10 @@ export function sealForStorage(s: Services, userId: string, secretBase32: string
  * one on the way (once: the update is conditional on the text read). Throws 400
  * second_factor_unavailable when no secret of the ring opens it.
  */
-export async function openStoredSecret(s: Services, credential: TotpCredential): Promise<string> {
+export async function openStoredSecret(
+  s: Uses<'secrets' | 'store'>,
+  credential: TotpCredential,
+): Promise<string> {
   const { userId, secretSealed } = credential;
   const opened = withAnyKey(s.secrets, TOTP_SEAL_PURPOSE, (key) =>
     openTotpSecret(key, userId, secretSealed),
@@ -54,7 +57,7 @@ const RESEAL_PAGE = 500;
  * `keys reseal`: every stored TOTP secret (pending ones too) re-sealed with the current secret, so
  * that PREVIOUS_SECRET_KEYS can be dropped without waiting for each user to sign in.
  */
-export async function resealAllTotpSecrets(s: Services): Promise<ResealReport> {
+export async function resealAllTotpSecrets(s: Uses<'secrets' | 'store'>): Promise<ResealReport> {
   const report: ResealReport = { resealed: 0, current: 0, unreadable: [] };
   let after: string | null = null;
   for (;;) {

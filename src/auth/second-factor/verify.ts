@@ -11,7 +11,7 @@ import {
   userLockoutKey,
   withAttemptSlot,
 } from '../lockout/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { normalizeRecoveryCode, recoveryCodeHashes } from './recovery-codes.ts';
 import { matchTotp } from './totp.ts';
 import { openStoredSecret } from './totp-secrets.ts';
@@ -29,7 +29,10 @@ export interface AttemptContext {
  * password step's 429 under either name reveals nothing to them.
  */
 export async function secondFactorFailed(
-  s: Services,
+  s: Uses<
+    'clock' | 'kv' | 'store',
+    'lockoutBaseSeconds' | 'lockoutMaxSeconds' | 'lockoutThreshold' | 'lockoutWindowSeconds'
+  >,
   user: User,
   context: AttemptContext = {},
 ): Promise<void> {
@@ -60,7 +63,14 @@ export type FactorUsed = 'totp' | 'recovery_code';
  * code for a secret that no configured SECRET_KEY opens: 400 second_factor_unavailable.
  */
 export async function verifySecondFactor(
-  s: Services,
+  s: Uses<
+    'clock' | 'kv' | 'secrets' | 'store',
+    | 'lockoutBaseSeconds'
+    | 'lockoutMaxSeconds'
+    | 'lockoutQueueSeconds'
+    | 'lockoutThreshold'
+    | 'lockoutWindowSeconds'
+  >,
   user: User,
   code: string,
   context: AttemptContext = {},
@@ -82,7 +92,11 @@ export async function verifySecondFactor(
   });
 }
 
-async function tryFactor(s: Services, user: User, code: string): Promise<FactorUsed | undefined> {
+async function tryFactor(
+  s: Uses<'clock' | 'secrets' | 'store'>,
+  user: User,
+  code: string,
+): Promise<FactorUsed | undefined> {
   const credential = await s.store.totp.find(user.id);
   // A pending enrolment is no factor yet: its codes are checked only by the confirmation.
   if (!credential || credential.confirmedAt === null) return undefined;

@@ -1,11 +1,11 @@
 // Administrators' actions on other users' sessions.
 import { notFound } from '../../errors/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { endOtherSessions } from './sessions.ts';
 
 /** Ends every session of a user: refresh tokens stop working, access tokens are denied at once. */
 export async function endAllSessionsOf(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   actorId: string,
   userId: string,
 ): Promise<void> {

@@ -2,7 +2,7 @@
 // are stored under a hash keyed from the previous secret. No re-hash is needed: a token is spent on
 // its next use and its successor is stored under the current key.
 import type { RefreshToken } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export interface FoundRefreshToken {
   row: RefreshToken;
@@ -12,7 +12,7 @@ export interface FoundRefreshToken {
 
 /** The row of a well-formed refresh token, by the current key first; undefined if none has it. */
 export async function findRefreshToken(
-  s: Services,
+  s: Uses<'refreshTokens' | 'store'>,
   token: string,
 ): Promise<FoundRefreshToken | undefined> {
   if (!s.refreshTokens.looksValid(token)) return undefined;

@@ -6,7 +6,7 @@ import type { Revocation, Store, User } from '../../store/index.ts';
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import { type AuditEvent, recordAudit } from '../audit/index.ts';
 import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
 
 export interface ClientInfo {
@@ -35,7 +35,10 @@ const changedDuringSignIn = (): AppError =>
 const sessionEnded = (): AppError => badRefresh('The session has ended.');
 
 export async function startSession(
-  s: Services,
+  s: Uses<
+    'accessTokens' | 'clock' | 'refreshTokens' | 'store',
+    'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
+  >,
   user: User,
   scope: string,
   client: ClientInfo,
@@ -84,7 +87,7 @@ export async function startSession(
 }
 
 async function pairFor(
-  s: Services,
+  s: Uses<'accessTokens', 'accessTokenTtlSeconds'>,
   user: User,
   sessionId: string,
   clientId: string,
@@ -109,7 +112,10 @@ async function pairFor(
 
 /** Rotation: each refresh token works once. A reuse outside the grace window ends the session. */
 export async function refresh(
-  s: Services,
+  s: Uses<
+    'accessTokens' | 'clock' | 'refreshTokens' | 'revocations' | 'store',
+    'accessTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'refreshTokenTtlSeconds' | 'scopes'
+  >,
   token: string,
   requestedScope: string | undefined,
 ): Promise<LoginResult> {
@@ -175,7 +181,7 @@ export type SessionEndEvent = Omit<AuditEvent, 'at'>;
  * s.revocations.apply) once it has committed.
  */
 export async function endSessionsIn(
-  s: Services,
+  s: Uses<'revocations'>,
   tx: Store,
   sessionIds: readonly string[],
   now: number,
@@ -188,7 +194,7 @@ export async function endSessionsIn(
 
 /** Ends sessions: their refresh tokens stop working and their access tokens are denied at once. */
 export async function endSessions(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   sessionIds: readonly string[],
   event: SessionEndEvent = { type: 'session.end', actorId: null },
 ): Promise<void> {
@@ -207,7 +213,7 @@ export async function endSessions(
 }
 
 export async function endOtherSessions(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   keepSessionId?: string,
   event: SessionEndEvent = { type: 'session.end', actorId: null, details: { reason: 'others' } },
@@ -221,7 +227,10 @@ export async function endOtherSessions(
 }
 
 /** RFC 7009: a refresh or access token ends its session; anything else is quietly ignored. */
-export async function revokeToken(s: Services, token: string): Promise<void> {
+export async function revokeToken(
+  s: Uses<'accessTokens' | 'clock' | 'refreshTokens' | 'revocations' | 'store'>,
+  token: string,
+): Promise<void> {
   if (s.refreshTokens.looksValid(token)) {
     const found = await findRefreshToken(s, token);
     if (found) await endSessions(s, [found.row.sessionId], revoked(found.row.userId));
