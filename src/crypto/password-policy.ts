@@ -24,7 +24,8 @@ const MAX_REPEATED_UNIT = 4;
 
 let blocklist: ReadonlySet<string> | undefined;
 
-// Loaded on first use (about 49 000 entries, some 30 ms), then kept for the life of the process.
+// Loaded on first use (it is large: loading it at start would slow every start), then kept for the
+// life of the process.
 function commonPasswords(): ReadonlySet<string> {
   if (blocklist === undefined) {
     const require = createRequire(import.meta.url);
