@@ -1,5 +1,6 @@
-// The one mapping from errors to HTTP answers: RFC 9457 problem details for the API, RFC 6749 §5.2
-// bodies for the OAuth endpoints. The public message is kept apart from the cause, which is logged.
+// The one place errors become HTTP answers: RFC 9457 problem details for the API, RFC 6749 §5.2
+// bodies for the OAuth endpoints, each with the status and code the catalogue (src/errors/) gives.
+// The public message is kept apart from the cause, which is logged.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AppError,

@@ -1,6 +1,6 @@
 // Turning TOTP on and off for the signed-in user: enrolment, confirmation (which hands out the
 // recovery codes, once), status and removal.
-import { AppError, isAppError } from '../../errors/index.ts';
+import { AppError, isAppError, ValidationError } from '../../errors/index.ts';
 import { ConflictError, type User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { requirePassword } from '../lockout/index.ts';
@@ -113,9 +113,9 @@ export async function disableTotp(
     throw new AppError('totp_not_enabled', 'Two-factor authentication is not on.');
   }
   if (proof.password === undefined && proof.code === undefined) {
-    throw new AppError('validation_failed', 'Send the password or a code.', {
-      errors: [{ field: 'body', message: 'password or code is required' }],
-    });
+    throw new ValidationError('Send the password or a code.', [
+      { field: 'body', message: 'password or code is required' },
+    ]);
   }
   // Like every password check for a sensitive change, a wrong one counts toward the lockout.
   if (proof.password !== undefined) await requirePassword(s, user, proof.password, 'password');
