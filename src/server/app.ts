@@ -108,11 +108,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
-      new AppError(
-        404,
-        'not_found',
-        `No route for ${request.method} ${request.url.split('?')[0]}.`,
-      ),
+      new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`),
     ),
   );
 

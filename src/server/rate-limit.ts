@@ -81,7 +81,6 @@ export function rateLimitHook(s: Services): onRequestAsyncHookHandler {
     setHeaders(reply, limit, Math.max(0, limit.max - count), reset);
     if (count > limit.max) {
       throw new AppError(
-        429,
         'rate_limited',
         `Too many requests from this address; try again in ${reset} seconds.`,
         { retryAfter: reset },

@@ -51,7 +51,7 @@ export function enforcePasswordPolicy(
 ): void {
   const advice = passwordAdvice(s, password, who);
   if (advice.acceptable) return;
-  throw new AppError(422, 'weak_password', advice.messages.join(' '), {
+  throw new AppError('weak_password', advice.messages.join(' '), {
     reasons: advice.reasons,
     errors: advice.messages.map((message) => ({ field, message })),
   });
@@ -66,7 +66,7 @@ function nothingToChange(fields: string): ValidationError {
 
 function conflict(error: unknown): never {
   if (error instanceof ConflictError) {
-    throw new AppError(409, 'user_exists', `A user with this ${error.field} already exists.`, {
+    throw new AppError('user_exists', `A user with this ${error.field} already exists.`, {
       field: error.field,
     });
   }
@@ -182,7 +182,7 @@ export async function updateProfile(
     if (updated) return updated;
     if (attempt === 3) {
       await requireUser(s, userId);
-      throw new AppError(409, 'edit_conflict', 'The account changed meanwhile; try again.');
+      throw new AppError('edit_conflict', 'The account changed meanwhile; try again.');
     }
   }
 }

@@ -26,7 +26,6 @@ export function grantScope(requested: string[] | undefined, allowed: readonly st
   if (missing.length > 0) {
     // The message does not echo the request: RFC 6749 §5.2 keeps error_description to plain ASCII.
     throw new AppError(
-      400,
       'invalid_scope',
       'The requested scope exceeds what this user may be granted.',
     );

@@ -74,7 +74,6 @@ function kvKey(kind: 'fail' | 'until' | 'slot' | 'next', key: string, suffix = '
 
 function tooManyAttempts(seconds: number): AppError {
   return new AppError(
-    429,
     'too_many_attempts',
     `Too many failed attempts for this account; try again in ${seconds} seconds.`,
     { retryAfter: seconds },
@@ -97,7 +96,6 @@ async function kv<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (cause) {
     const error = new AppError(
-      503,
       'temporarily_unavailable',
       'Sign-in is unavailable for a moment; try again shortly.',
       { retryAfter: 5 },
@@ -170,7 +168,6 @@ export async function resetLockout(
 function slotBusy(): AppError {
   // Honest: nothing failed, another check of the same account is taking long; retry soon.
   return new AppError(
-    503,
     'temporarily_unavailable',
     'Another sign-in of this account is in progress; try again in a moment.',
     { retryAfter: 1 },

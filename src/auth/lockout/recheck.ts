@@ -34,7 +34,7 @@ export async function requirePassword(
     await checkLockout(s, allLockoutKeys(user));
     if (!(await s.hasher.verify(user.passwordHash, password))) {
       await recordFailure(s, account, { userId: user.id });
-      throw new AppError(400, 'invalid_password', 'The password is incorrect.', {
+      throw new AppError('invalid_password', 'The password is incorrect.', {
         errors: [{ field, message: 'incorrect password' }],
       });
     }

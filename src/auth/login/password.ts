@@ -28,7 +28,7 @@ import { type ClientInfo, type LoginResult, startSession } from '../sessions/ind
 
 // One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
 const badCredentials = (): AppError =>
-  new AppError(400, 'invalid_grant', 'Incorrect username or password.');
+  new AppError('invalid_grant', 'Incorrect username or password.');
 
 export async function findUserByLogin(store: Store, login: string): Promise<User | undefined> {
   const { kind, normalized } = normalizeLogin(login);
@@ -60,7 +60,7 @@ async function loginFailed(
   });
   return reason === 'inactive'
     ? // Told only to someone who knows the password, so it leaks nothing an attacker could use.
-      new AppError(400, 'invalid_grant', 'This account is disabled.')
+      new AppError('invalid_grant', 'This account is disabled.')
     : badCredentials();
 }
 

@@ -1,6 +1,6 @@
 // Completing a login with a second factor: the OAuth grant urn:portcullis:grant-type:mfa-otp
 // (mfa_token + otp), and a one-step form (username, password and otp) for the cookie login page.
-import { AppError } from '../../errors/index.ts';
+import { AppError, isAppError } from '../../errors/index.ts';
 import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
 import { requireVerifiedEmail } from '../mail-tokens/index.ts';
 import {
@@ -47,10 +47,10 @@ export async function completeSecondFactor(
     await verifySecondFactor(s, user, input.otp, attempt(client));
   } catch (error) {
     // A lockout (429) or an outage passes through; only a wrong code is the grant's failure.
-    if (!(error instanceof AppError) || error.code !== 'invalid_otp') throw error;
+    if (!isAppError(error, 'invalid_otp')) throw error;
     // Each wrong code uses up one of the token's tries; at the limit the password step starts over.
     await s.store.mfaChallenges.recordFailure(challenge.hash);
-    throw new AppError(400, 'invalid_grant', error.message);
+    throw new AppError('invalid_grant', error.message);
   }
   // The conditional update makes the token single use even for two requests at the same moment.
   if (!(await s.store.mfaChallenges.consume(challenge.hash, s.clock()))) throw badMfaToken();

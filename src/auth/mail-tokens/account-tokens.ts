@@ -17,7 +17,7 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 // One generic answer for every way a token can fail, so that probing learns nothing.
 export const badAccountToken = (): AppError =>
-  new AppError(400, 'invalid_or_expired_token', 'This link is invalid, used or expired.');
+  new AppError('invalid_or_expired_token', 'This link is invalid, used or expired.');
 
 // `secret` indexes s.secrets.all: 0 is SECRET_KEY, which makes every new row; a previous secret
 // (PREVIOUS_SECRET_KEYS) only finds and checks the rows it made before a rotation.

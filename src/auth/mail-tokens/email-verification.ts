@@ -37,12 +37,11 @@ export async function requestVerification(
   user: User,
 ): Promise<void> {
   if (user.isVerified) {
-    throw new AppError(409, 'already_verified', 'This email address is already verified.');
+    throw new AppError('already_verified', 'This email address is already verified.');
   }
   const result = await issueVerification(s, user);
   if (!result.ok) {
     throw new AppError(
-      429,
       'too_many_requests',
       'A verification link was sent less than a minute ago; wait before asking for another.',
       { retryAfter: Math.max(1, Math.ceil(result.retryAfterMs / 1000)) },
@@ -90,7 +89,6 @@ export function requireVerifiedEmail(
   sendVerificationLater(s, user);
   // Told only to someone who has proved the password (and second factor), so it reveals nothing.
   throw new AppError(
-    400,
     'email_not_verified',
     'Confirm your email address before signing in: a link has been sent to it.',
   );

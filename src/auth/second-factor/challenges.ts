@@ -19,7 +19,7 @@ export function mfaTokenHash(s: Uses<'secrets'>, token: string): string {
 }
 
 export const badMfaToken = (): AppError =>
-  new AppError(400, 'invalid_grant', 'The mfa_token is invalid, used or expired: sign in again.');
+  new AppError('invalid_grant', 'The mfa_token is invalid, used or expired: sign in again.');
 
 /** Whether the user has a confirmed second factor. */
 export async function hasSecondFactor(s: Uses<'store'>, userId: string): Promise<boolean> {
@@ -50,7 +50,6 @@ export async function requireSecondFactor(
     securityVersion: user.securityVersion,
   });
   throw new AppError(
-    400,
     'mfa_required',
     'This account uses two-factor authentication: send the mfa_token with a code from the authenticator app or a recovery code.',
     { mfa_token: token },

@@ -1,6 +1,6 @@
 // Turning TOTP on and off for the signed-in user: enrolment, confirmation (which hands out the
 // recovery codes, once), status and removal.
-import { AppError } from '../../errors/index.ts';
+import { AppError, isAppError, ValidationError } from '../../errors/index.ts';
 import { ConflictError, type User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { requirePassword } from '../lockout/index.ts';
@@ -25,7 +25,6 @@ export interface TotpStatus {
 
 const alreadyOn = (): AppError =>
   new AppError(
-    409,
     'totp_already_enabled',
     'Two-factor authentication is already on; disable it first.',
   );
@@ -61,7 +60,6 @@ export async function confirmTotp(
   const credential = await s.store.totp.find(user.id);
   if (!credential || credential.confirmedAt !== null) {
     throw new AppError(
-      409,
       credential ? 'totp_already_enabled' : 'totp_not_pending',
       credential
         ? 'Two-factor authentication is already on.'
@@ -70,9 +68,8 @@ export async function confirmTotp(
   }
   const secret = await openStoredSecret(s, credential).catch((error: unknown) => {
     // Sealed under a SECRET_KEY that is gone: nothing was turned on yet, so the user starts again.
-    if (error instanceof AppError && error.code === 'second_factor_unavailable') {
+    if (isAppError(error, 'second_factor_unavailable')) {
       throw new AppError(
-        409,
         'totp_not_pending',
         'The pending enrolment can no longer be read: start again with POST /users/me/totp.',
       );
@@ -123,12 +120,12 @@ export async function disableTotp(
 ): Promise<void> {
   const credential = await s.store.totp.find(user.id);
   if (!credential) {
-    throw new AppError(409, 'totp_not_enabled', 'Two-factor authentication is not on.');
+    throw new AppError('totp_not_enabled', 'Two-factor authentication is not on.');
   }
   if (proof.password === undefined && proof.code === undefined) {
-    throw new AppError(422, 'validation_failed', 'Send the password or a code.', {
-      errors: [{ field: 'body', message: 'password or code is required' }],
-    });
+    throw new ValidationError('Send the password or a code.', [
+      { field: 'body', message: 'password or code is required' },
+    ]);
   }
   // Like every password check for a sensitive change, a wrong one counts toward the lockout.
   if (proof.password !== undefined) await requirePassword(s, user, proof.password, 'password');

@@ -12,7 +12,6 @@ import { openTotpSecret, sealTotpSecret, TOTP_SEAL_PURPOSE } from './totp.ts';
 // SECRET_KEY changed without PREVIOUS_SECRET_KEYS) is the operator's business, not the client's.
 export const secondFactorUnavailable = (): AppError =>
   new AppError(
-    400,
     'second_factor_unavailable',
     'The authenticator app of this account can no longer be checked. Use a recovery code, or ask an administrator to reset the second factor.',
   );

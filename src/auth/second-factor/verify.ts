@@ -52,7 +52,7 @@ export async function secondFactorFailed(
 }
 
 export const badCode = (): AppError =>
-  new AppError(400, 'invalid_otp', 'The code is incorrect, expired or already used.');
+  new AppError('invalid_otp', 'The code is incorrect, expired or already used.');
 
 export type FactorUsed = 'totp' | 'recovery_code';
 

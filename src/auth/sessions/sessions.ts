@@ -29,9 +29,9 @@ export interface LoginResult {
   sessionId: string;
 }
 
-const badRefresh = (why: string): AppError => new AppError(400, 'invalid_grant', why);
+const badRefresh = (why: string): AppError => new AppError('invalid_grant', why);
 const changedDuringSignIn = (): AppError =>
-  new AppError(400, 'invalid_grant', 'The account changed during the sign-in: sign in again.');
+  new AppError('invalid_grant', 'The account changed during the sign-in: sign in again.');
 const sessionEnded = (): AppError => badRefresh('The session has ended.');
 
 export async function startSession(

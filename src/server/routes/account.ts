@@ -74,14 +74,14 @@ export function accountHandlers(s: Services): AccountHandlers {
 
     async refresh(request, reply) {
       const token = request.body?.refresh_token;
-      if (!token) throw new AppError(400, 'invalid_request', 'refresh_token is required.');
+      if (!token) throw new AppError('invalid_request', 'refresh_token is required.');
       try {
         const result = await refresh(s, token, undefined);
         return reply.header('cache-control', 'no-store').send(result.tokens);
       } catch (error) {
         // Not an OAuth endpoint: a dead refresh token is a failed authentication.
         if (error instanceof AppError && error.code === 'invalid_grant') {
-          throw new AppError(401, 'invalid_grant', error.message);
+          throw new AppError('session_ended', error.message);
         }
         throw error;
       }

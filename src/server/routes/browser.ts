@@ -58,7 +58,7 @@ export function browserHandlers(s: Services): BrowserHandlers {
   function sessionEnded(reply: FastifyReply, detail: string): AppError {
     // The cookies name a dead session: drop them so the browser stops presenting them.
     clearSessionCookies(reply);
-    return new AppError(401, 'invalid_grant', detail);
+    return new AppError('session_ended', detail);
   }
 
   return {
@@ -101,7 +101,7 @@ export function browserHandlers(s: Services): BrowserHandlers {
 function requireJson(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   // An HTML form on another site can post form fields or text, but not JSON without a CORS preflight.
   if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-    throw new AppError(415, 'unsupported_media_type', 'Send the credentials as application/json.');
+    throw new AppError('unsupported_media_type', 'Send the credentials as application/json.');
   }
   done();
 }

@@ -69,7 +69,7 @@ function formDecode(value: string): string {
   try {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {
-    throw new OAuthError('invalid_client', 'The Basic credentials are malformed.', 401);
+    throw new OAuthError('invalid_client', 'The Basic credentials are malformed.');
   }
 }
 
@@ -85,7 +85,6 @@ function clientId(
     throw new OAuthError(
       'invalid_client',
       'Client authentication is not supported: public clients only.',
-      401,
     );
   }
   const id = body.client_id || basic.client_id;
