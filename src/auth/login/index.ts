@@ -1,2 +1,6 @@
-export { passwordLogin } from './password.ts';
-export { completeSecondFactor, loginWithSecondFactor, MFA_OTP_GRANT } from './second-step.ts';
+export {
+  completeSecondFactor,
+  loginWithSecondFactor,
+  MFA_OTP_GRANT,
+  passwordLogin,
+} from './sign-in.ts';

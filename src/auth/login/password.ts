@@ -1,16 +1,9 @@
-// The password step of a sign-in: the lookup by name, the lockout, the dummy hash for unknown
-// names, and the password grant that ends in a session (or in the second-factor step).
+// The password step of a sign-in: the lookup by name, the lockout (checks of one name wait their
+// turn), the dummy hash for unknown names, and the upgrade of legacy hashes.
 import { AppError } from '../../errors/index.ts';
 import type { Store, User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import {
-  effectiveScopes,
-  grantScope,
-  normalizeLogin,
-  parseEmail,
-  parseScope,
-  parseUsername,
-} from '../identity/index.ts';
+import { normalizeLogin, parseEmail, parseUsername } from '../identity/index.ts';
 import {
   type AttemptContext,
   accountLockoutKeys,
@@ -21,10 +14,8 @@ import {
   userLockoutKey,
   withAttemptSlot,
 } from '../lockout/index.ts';
-import { requireVerifiedEmail } from '../mail-tokens/index.ts';
-import { hasSecondFactor, requireSecondFactor } from '../second-factor/index.ts';
+import { hasSecondFactor } from '../second-factor/index.ts';
 import type { Uses } from '../services.ts';
-import { type ClientInfo, type LoginResult, startSession } from '../sessions/index.ts';
 
 // One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
 const badCredentials = (): AppError =>
@@ -133,31 +124,4 @@ async function verifyLogin(
     );
   }
   return user;
-}
-
-export async function passwordLogin(
-  s: Uses<
-    'accessTokens' | 'clock' | 'hasher' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
-    | 'accessTokenTtlSeconds'
-    | 'lockoutBaseSeconds'
-    | 'lockoutMaxSeconds'
-    | 'lockoutQueueSeconds'
-    | 'lockoutThreshold'
-    | 'lockoutWindowSeconds'
-    | 'passwordMaxLength'
-    | 'publicUrl'
-    | 'refreshTokenTtlSeconds'
-    | 'requireVerifiedEmail'
-    | 'scopes'
-  >,
-  input: { username: string; password: string; scope?: string | undefined },
-  client: ClientInfo,
-): Promise<LoginResult> {
-  const user = await authenticate(s, input.username, input.password, client);
-  const scope = grantScope(parseScope(input.scope), effectiveScopes(user, s.config.scopes));
-  // A password alone is not enough with 2FA on (400 mfa_required), nor with an unverified address
-  // when REQUIRE_VERIFIED_EMAIL is set (400 email_not_verified).
-  await requireSecondFactor(s, user, scope, client);
-  requireVerifiedEmail(s, user);
-  return startSession(s, user, scope, client);
 }

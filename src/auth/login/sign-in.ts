@@ -1,5 +1,6 @@
-// Completing a login with a second factor: the OAuth grant urn:portcullis:grant-type:mfa-otp
-// (mfa_token + otp), and a one-step form (username, password and otp) for the cookie login page.
+// The one sign-in flow: the password step, then the second factor when the account has one (a code
+// sent with the password, or else 400 mfa_required with an mfa_token for the OAuth grant
+// urn:portcullis:grant-type:mfa-otp), then the verified-address rule, then the session.
 import { AppError, isAppError } from '../../errors/index.ts';
 import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
 import { requireVerifiedEmail } from '../mail-tokens/index.ts';
@@ -60,26 +61,29 @@ export async function completeSecondFactor(
   return startSession(s, user, scope, { ...client, clientId: challenge.clientId });
 }
 
+/** What a sign-in reads: the password step, the second factor, the mail of the address rule. */
+type SignInUses = Uses<
+  'accessTokens' | 'clock' | 'hasher' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
+  | 'accessTokenTtlSeconds'
+  | 'lockoutBaseSeconds'
+  | 'lockoutMaxSeconds'
+  | 'lockoutQueueSeconds'
+  | 'lockoutThreshold'
+  | 'lockoutWindowSeconds'
+  | 'passwordMaxLength'
+  | 'publicUrl'
+  | 'refreshTokenTtlSeconds'
+  | 'requireVerifiedEmail'
+  | 'scopes'
+>;
+
 /**
- * One-step login for forms that ask for the code with the password (the cookie /login): without
- * `otp` it behaves as the password grant (400 mfa_required with an mfa_token when 2FA is on); with
- * it, the code is checked right away.
+ * A sign-in with the password and, for forms that ask for it at once (the cookie /login), the code.
+ * Without `otp` an account with 2FA gets 400 mfa_required and an mfa_token; an unverified address
+ * with REQUIRE_VERIFIED_EMAIL gets 400 email_not_verified.
  */
 export async function loginWithSecondFactor(
-  s: Uses<
-    'accessTokens' | 'clock' | 'hasher' | 'kv' | 'mailer' | 'refreshTokens' | 'secrets' | 'store',
-    | 'accessTokenTtlSeconds'
-    | 'lockoutBaseSeconds'
-    | 'lockoutMaxSeconds'
-    | 'lockoutQueueSeconds'
-    | 'lockoutThreshold'
-    | 'lockoutWindowSeconds'
-    | 'passwordMaxLength'
-    | 'publicUrl'
-    | 'refreshTokenTtlSeconds'
-    | 'requireVerifiedEmail'
-    | 'scopes'
-  >,
+  s: SignInUses,
   input: {
     username: string;
     password: string;
@@ -97,4 +101,13 @@ export async function loginWithSecondFactor(
   }
   requireVerifiedEmail(s, user);
   return startSession(s, user, scope, client);
+}
+
+/** The OAuth password grant: the same sign-in, with no code (2FA answers mfa_required). */
+export function passwordLogin(
+  s: SignInUses,
+  input: { username: string; password: string; scope?: string | undefined },
+  client: ClientInfo,
+): Promise<LoginResult> {
+  return loginWithSecondFactor(s, { ...input, otp: undefined }, client);
 }
