@@ -11,3 +11,4 @@ export {
 } from './accounts.ts';
 export { type ImportRecord, importUsers } from './import.ts';
 export { passwordAdvice } from './password-check.ts';
+export { activeUser, listUsers, type User, userVisibleTo } from './current-user.ts';

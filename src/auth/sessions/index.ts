@@ -13,3 +13,11 @@ export {
   type SessionEndEvent,
   startSession,
 } from './sessions.ts';
+export { type AccessClaims, inspectToken, type TokenStatus } from './introspection.ts';
+export {
+  endCurrentSession,
+  endOwnOtherSessions,
+  endOwnSession,
+  listOwnSessions,
+  type Session,
+} from './own-sessions.ts';
