@@ -1,8 +1,8 @@
 // What a token stands for, for RFC 7662 introspection: whether it is live, and whose it is. The
-// liveness rules are those of refresh() and of the access-token verifier.
+// liveness rules are those of refresh (refreshTokenState) and of the access-token verifier.
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import type { Services } from '../services.ts';
-import { findRefreshToken } from './refresh-lookup.ts';
+import { refreshTokenState } from './refresh-liveness.ts';
 
 export type { AccessClaims };
 
@@ -26,21 +26,10 @@ const inactive = { active: false } as const;
 
 export async function inspectToken(s: Services, token: string): Promise<TokenStatus> {
   if (s.refreshTokens.looksValid(token)) {
-    const row = (await findRefreshToken(s, token))?.row;
-    const session = row && (await s.store.sessions.findById(row.sessionId));
-    const user = row && (await s.store.users.findById(row.userId));
-    const now = s.clock();
-    // A spent token reads as inactive even within the reuse grace window: only its successor is current.
-    if (
-      !row ||
-      !session ||
-      !user ||
-      row.usedAt !== null ||
-      session.revokedAt !== null ||
-      !user.isActive
-    )
-      return inactive;
-    if (row.expiresAt <= now || session.expiresAt <= now) return inactive;
+    const state = await refreshTokenState(s, token);
+    // A spent token reads as inactive even within the reuse grace window: its successor is current.
+    if (!state.live || state.row.usedAt !== null) return inactive;
+    const { row, session, user } = state;
     return {
       active: true,
       type: 'refresh_token',
