@@ -78,12 +78,4 @@ export class ValidationError extends AppError {
   }
 }
 
-/** An error the OAuth endpoints raise about the OAuth request itself; answered like any AppError. */
-export class OAuthError extends AppError {
-  constructor(code: ErrorCode, description: string, extra: Record<string, unknown> = {}) {
-    super(code, description, extra);
-    this.name = 'OAuthError';
-  }
-}
-
 export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found.`);

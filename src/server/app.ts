@@ -16,9 +16,7 @@ import { sendProblem, toAppError } from './errors.ts';
 import { rejectNulCharacters } from './input.ts';
 import { serializeRequest } from './log-redaction.ts';
 import { rateLimitHook } from './rate-limit.ts';
-import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
-import { pageRoutes } from './routes/pages.ts';
 import { sharedSchemas } from './schemas.ts';
 import { securityPlugin } from './security-headers.ts';
 
@@ -132,8 +130,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Before the routes: every route that names a policy in `config.rateLimit` is counted.
   app.addHook('onRequest', rateLimitHook(services));
   await app.register(routes, { services, guards: createGuards(services) });
-  await app.register(browserRoutes, { services });
-  await app.register(pageRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

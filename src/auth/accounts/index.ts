@@ -9,5 +9,6 @@ export {
   setPassword,
   updateProfile,
 } from './accounts.ts';
+export { activeUser, listUsers, type User, userVisibleTo } from './current-user.ts';
 export { type ImportRecord, importUsers } from './import.ts';
 export { passwordAdvice } from './password-check.ts';

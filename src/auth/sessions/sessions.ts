@@ -29,7 +29,9 @@ export interface LoginResult {
   sessionId: string;
 }
 
-const badRefresh = (why: string): AppError => new AppError('invalid_grant', why);
+// A dead refresh token: 400 invalid_grant on the OAuth endpoint, a failed authentication (401)
+// elsewhere; the catalogue says which.
+const badRefresh = (why: string): AppError => new AppError('session_ended', why);
 const changedDuringSignIn = (): AppError =>
   new AppError('invalid_grant', 'The account changed during the sign-in: sign in again.');
 const sessionEnded = (): AppError => badRefresh('The session has ended.');
