@@ -2,12 +2,12 @@
 import { AuthenticationError, notFound, PermissionError } from '../../errors/index.ts';
 import type { User } from '../../store/index.ts';
 import { ADMIN_SCOPE, hasScope, normalizeLogin } from '../identity/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 
 export type { User };
 
 /** The caller's own account, which must still exist and be active. */
-export async function activeUser(s: Services, userId: string): Promise<User> {
+export async function activeUser(s: Uses<'store'>, userId: string): Promise<User> {
   const user = await s.store.users.findById(userId);
   // The token may be valid while the account is gone or disabled since: it no longer authenticates.
   if (!user?.isActive) throw new AuthenticationError('The account is disabled or gone.', true);
@@ -16,7 +16,7 @@ export async function activeUser(s: Services, userId: string): Promise<User> {
 
 /** The user named `username` as the caller may see it: themself, or anyone for superusers. */
 export async function userVisibleTo(
-  s: Services,
+  s: Uses<'store'>,
   caller: { userId: string; scope: string },
   username: string,
 ): Promise<User> {
@@ -34,7 +34,7 @@ export async function userVisibleTo(
 
 /** A page of users by id, after `after`; `q` matches username or email, case-insensitively. */
 export async function listUsers(
-  s: Services,
+  s: Uses<'store'>,
   page: { limit: number; after?: string; q?: string },
 ): Promise<User[]> {
   const q = page.q?.normalize('NFKC').toLowerCase() || undefined;

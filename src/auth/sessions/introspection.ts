@@ -1,7 +1,7 @@
 // What a token stands for, for RFC 7662 introspection: whether it is live, and whose it is. The
 // liveness rules are those of refresh (refreshTokenState) and of the access-token verifier.
 import type { AccessClaims } from '../../tokens/access-token.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { refreshTokenState } from './refresh-liveness.ts';
 
 export type { AccessClaims };
@@ -24,7 +24,10 @@ export type TokenStatus =
 
 const inactive = { active: false } as const;
 
-export async function inspectToken(s: Services, token: string): Promise<TokenStatus> {
+export async function inspectToken(
+  s: Uses<'accessTokens' | 'clock' | 'refreshTokens' | 'store'>,
+  token: string,
+): Promise<TokenStatus> {
   if (s.refreshTokens.looksValid(token)) {
     const state = await refreshTokenState(s, token);
     // A spent token reads as inactive even within the reuse grace window: its successor is current.

@@ -2,7 +2,7 @@
 // sessions of their own account.
 import { notFound } from '../../errors/index.ts';
 import type { Session } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { endOtherSessions, endSessions, type SessionEndEvent } from './sessions.ts';
 
 export type { Session };
@@ -13,13 +13,16 @@ function ended(userId: string, reason: string): SessionEndEvent {
 }
 
 /** The user's sessions that are neither ended nor expired. */
-export async function listOwnSessions(s: Services, userId: string): Promise<Session[]> {
+export async function listOwnSessions(
+  s: Uses<'clock' | 'store'>,
+  userId: string,
+): Promise<Session[]> {
   return s.store.sessions.listActive(userId, s.clock());
 }
 
 /** Logout: ends the session the caller's token belongs to. */
 export async function endCurrentSession(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   sessionId: string,
 ): Promise<void> {
@@ -27,7 +30,11 @@ export async function endCurrentSession(
 }
 
 /** Ends one of the user's own live sessions; any other id is not found. */
-export async function endOwnSession(s: Services, userId: string, sessionId: string): Promise<void> {
+export async function endOwnSession(
+  s: Uses<'clock' | 'revocations' | 'store'>,
+  userId: string,
+  sessionId: string,
+): Promise<void> {
   const session = await s.store.sessions.findById(sessionId);
   // Another user's session is answered exactly like a missing one, so that ids cannot be probed.
   if (!session || session.userId !== userId || session.revokedAt !== null)
@@ -37,7 +44,7 @@ export async function endOwnSession(s: Services, userId: string, sessionId: stri
 
 /** Ends every session of the user but the one they are calling from. */
 export async function endOwnOtherSessions(
-  s: Services,
+  s: Uses<'clock' | 'revocations' | 'store'>,
   userId: string,
   keepSessionId: string,
 ): Promise<void> {

@@ -2,14 +2,17 @@
 // live session, neither expired, an active user. Spent tokens are judged by the caller: refresh()
 // honours them within the grace window, introspection does not.
 import type { RefreshToken, Session, User } from '../../store/index.ts';
-import type { Services } from '../services.ts';
+import type { Uses } from '../services.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
 
 export type RefreshTokenState =
   | { live: false; why: 'unknown' | 'session_ended' | 'expired' | 'user_inactive' }
   | { live: true; row: RefreshToken; hash: string; session: Session; user: User };
 
-export async function refreshTokenState(s: Services, token: string): Promise<RefreshTokenState> {
+export async function refreshTokenState(
+  s: Uses<'clock' | 'refreshTokens' | 'store'>,
+  token: string,
+): Promise<RefreshTokenState> {
   const found = await findRefreshToken(s, token);
   if (!found) return { live: false, why: 'unknown' };
   const { row, hash } = found;

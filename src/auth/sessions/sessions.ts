@@ -7,6 +7,7 @@ import type { AccessClaims } from '../../tokens/access-token.ts';
 import { type AuditEvent, recordAudit } from '../audit/index.ts';
 import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
 import type { Uses } from '../services.ts';
+import { type RefreshTokenState, refreshTokenState } from './refresh-liveness.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
 
 export interface ClientInfo {
@@ -35,6 +36,12 @@ const badRefresh = (why: string): AppError => new AppError('session_ended', why)
 const changedDuringSignIn = (): AppError =>
   new AppError('invalid_grant', 'The account changed during the sign-in: sign in again.');
 const sessionEnded = (): AppError => badRefresh('The session has ended.');
+const REFUSALS: Record<Exclude<RefreshTokenState, { live: true }>['why'], string> = {
+  unknown: 'The refresh token is invalid.',
+  session_ended: 'The session has ended.',
+  expired: 'The refresh token has expired.',
+  user_inactive: 'The account is disabled or gone.',
+};
 
 export async function startSession(
   s: Uses<
@@ -121,16 +128,10 @@ export async function refresh(
   token: string,
   requestedScope: string | undefined,
 ): Promise<LoginResult> {
-  const found = await findRefreshToken(s, token);
-  if (!found) throw badRefresh('The refresh token is invalid.');
-  const { row, hash } = found;
+  const state = await refreshTokenState(s, token);
+  if (!state.live) throw badRefresh(REFUSALS[state.why]);
+  const { hash, session, user } = state;
   const now = s.clock();
-  const session = await s.store.sessions.findById(row.sessionId);
-  if (!session || session.revokedAt !== null) throw sessionEnded();
-  if (row.expiresAt <= now || session.expiresAt <= now)
-    throw badRefresh('The refresh token has expired.');
-  const user = await s.store.users.findById(row.userId);
-  if (!user?.isActive) throw badRefresh('The account is disabled or gone.');
 
   // Checked before rotating, so a refused scope does not spend the token.
   const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
