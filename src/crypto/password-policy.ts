@@ -1,6 +1,6 @@
 // Password policy after NIST SP 800-63B: length in code points, a blocklist, no composition rules.
 // The blocklist is @zxcvbn-ts/language-common's list; @zxcvbn-ts/core's strength score is not used:
-// SPEC §5 asks for a blocklist and no composition rules, and a strength threshold is another policy.
+// NIST SP 800-63B asks for a blocklist and no composition rules, and a strength threshold is another policy.
 import { createRequire } from 'node:module';
 
 export type PasswordProblem =

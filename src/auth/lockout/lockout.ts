@@ -1,4 +1,4 @@
-// Account lockout (SPEC §5): repeated failures on one account slow it down with growing delays,
+// Account lockout: repeated failures on one account slow it down with growing delays,
 // answered 429 with Retry-After. A delay always ends (never a permanent lock an attacker could
 // impose), a success resets the count, and counters live in the kv, so with Redis every instance
 // sees the same ones.

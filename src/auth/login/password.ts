@@ -17,7 +17,7 @@ import {
 import { hasSecondFactor } from '../second-factor/index.ts';
 import type { Uses } from '../services.ts';
 
-// One answer for unknown user and wrong password, so the response reveals nothing (SPEC §5).
+// One answer for unknown user and wrong password, so the response reveals nothing.
 const badCredentials = (): AppError =>
   new AppError('invalid_grant', 'Incorrect username or password.');
 
@@ -57,7 +57,7 @@ async function loginFailed(
 
 /**
  * Checks a password; unknown users cost one dummy verification so timing reveals nothing. Under the
- * lockout (SPEC §5): refused with 429 while the delay of the name or of the account runs, even with
+ * lockout: refused with 429 while the delay of the name or of the account runs, even with
  * the right password; checks of one name wait their turn (lockout.ts withAttemptSlot).
  */
 export async function authenticate(

@@ -1,4 +1,4 @@
-// Password reset: a mailed single-use link (SPEC §4). The request answers the same whether or not
+// Password reset: a mailed single-use link. The request answers the same whether or not
 // the account exists; the lookup and the mail happen after the answer has gone out.
 
 import type { MailMessage } from '../../mail/templates.ts';

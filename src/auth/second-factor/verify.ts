@@ -23,7 +23,7 @@ export interface AttemptContext {
 
 /**
  * Called once for every wrong, replayed or malformed second factor of a known user: it counts
- * toward the same lockout as passwords (SPEC §5), under the account's own key, which both names
+ * toward the same lockout as passwords, under the account's own key, which both names
  * share and which a right password does not clear (else alternating the names with the right
  * password would allow unlimited guesses). Whoever gets here knows the password already, so the
  * password step's 429 under either name reveals nothing to them.
