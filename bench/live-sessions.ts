@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { register } from '../src/auth/accounts.ts';
-import { startSession } from '../src/auth/sessions.ts';
+import { register } from '../src/auth/accounts/index.ts';
+import { startSession } from '../src/auth/sessions/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { buildApp } from '../src/server/app.ts';
 

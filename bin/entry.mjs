@@ -1,7 +1,7 @@
 // Which code `portcullis` runs: the JavaScript build in dist/ (made by `npm run build`, which
 // `npm install` runs) when it was built from exactly the sources now in src/, else the TypeScript
-// sources themselves. Both behave the same; the build starts faster and keeps about 28 MiB less
-// resident, because Node need not load its TypeScript stripper (bench/README.md). Installed from
+// sources themselves. Both behave the same; the build starts faster and stays smaller in memory,
+// because Node need not load its TypeScript stripper (bench/README.md). Installed from
 // the registry, where Node strips no types under node_modules, only the build runs.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,8 +26,8 @@ function files(dir, out = []) {
 }
 
 /**
- * A digest of every file under src/ (names and contents; about 5 ms). Modification times would be
- * cheaper but lie: git checkouts and npm's tarball extraction set them in whatever order they write.
+ * A digest of every file under src/ (names and contents). Modification times would be cheaper
+ * but lie: git checkouts and npm's tarball extraction set them in whatever order they write.
  */
 export function sourceFingerprint(root) {
   const src = join(root, 'src');

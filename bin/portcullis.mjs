@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // The `portcullis` command. Portcullis runs on Node 24; when an older node starts this file
 // (npx on a machine with Node 20 on the PATH), re-run it with the pinned Node 24 of the project.
-// --max-semi-space-size=4 (MiB): V8's young generation grows to 32 MiB by default under load; a
-// server's requests die young in far less (bench/README.md). Cluster workers inherit it.
+// --max-semi-space-size (in MiB): V8's young generation grows far larger by default under load than
+// a server's short-lived request objects need (bench/README.md has the measurements). Cluster workers inherit it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

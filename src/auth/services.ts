@@ -1,16 +1,16 @@
-// Everything the rules need, built once per server from the configuration and the store.
+// What the rules are given: the configuration, the store, the clock and the services built from
+// them. Built once per process by the composition root (src/app/); each rule names the part it
+// uses in its signature: `s: Uses<members, settings>`.
 import type { Config } from '../config/index.ts';
-import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
-import { createSecretRing, type SecretRing } from '../crypto/secret-ring.ts';
-import { type Kv, openKv } from '../kv/index.ts';
-import { createMailer, type Mailer } from '../mail/mailer.ts';
+import type { PasswordHasher } from '../crypto/passwords.ts';
+import type { SecretRing } from '../crypto/secret-ring.ts';
+import type { Kv } from '../kv/index.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
-import { type AccessTokens, createAccessTokens } from '../tokens/access-token.ts';
-import { type KeyRing, openKeyRing } from '../tokens/keys.ts';
-import { createLiveSessions } from '../tokens/live-sessions.ts';
-import { createRefreshTokenCodec, type RefreshTokenCodec } from '../tokens/refresh.ts';
-import { createRevocationList, type RevocationList } from '../tokens/revocation.ts';
-import { startHousekeeping } from './housekeeping.ts';
+import type { AccessTokens } from '../tokens/access-token.ts';
+import type { KeyRing } from '../tokens/keys.ts';
+import type { RefreshTokenCodec } from '../tokens/refresh.ts';
+import type { RevocationList } from '../tokens/revocation.ts';
 
 export interface Services {
   config: Config;
@@ -30,92 +30,12 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export interface ServiceDeps {
-  store: Store;
-  /** Milliseconds since the epoch; tests inject their own. */
-  clock?: () => number;
-  /** Told about Redis connection trouble (failed commands are reported where they fail). */
-  onKvError?: (error: Error) => void;
-}
-
-export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
-  const clock = deps.clock ?? Date.now;
-  const { store } = deps;
-  const secrets = createSecretRing(config.secretKey, config.previousSecretKeys);
-  const keys = await openKeyRing({
-    store,
-    algorithm: config.algorithm,
-    secretKey: config.secretKey,
-    previousSecretKeys: config.previousSecretKeys,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    clock,
-  });
-  const kv = await openKv(config, clock, deps.onKvError);
-  const liveSessions = createLiveSessions({
-    find: (id) => store.sessions.findById(id),
-    clock,
-    maxEntries: config.liveSessionCacheSize,
-    maxAgeMs: config.accessTokenTtlSeconds * 1000,
-  });
-  const revocations = createRevocationList({
-    store,
-    clock,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    pollMs: config.revocationPollMs,
-    kv,
-    onApply: (entries) => liveSessions.forget(entries),
-  });
-  try {
-    await revocations.start();
-  } catch (error) {
-    await kv.close();
-    throw error;
-  }
-  const mailer = createMailer({
-    smtpUrl: config.smtpUrl,
-    dataDir: config.dataDir,
-    from: config.mailFrom,
-  });
-  const keyTimer = setInterval(() => {
-    keys.reload().catch(() => {
-      // Keep the keys we have; the next tick tries again.
-    });
-  }, config.keysReloadSeconds * 1000);
-  keyTimer.unref();
-  const stopHousekeeping = startHousekeeping(store, clock);
-  return {
-    config,
-    store,
-    clock,
-    secrets,
-    hasher: createPasswordHasher({
-      memoryCost: config.passwordHashMemoryKib,
-      timeCost: config.passwordHashTimeCost,
-      parallelism: config.passwordHashParallelism,
-    }),
-    keys,
-    accessTokens: createAccessTokens({
-      algorithm: config.algorithm,
-      issuer: config.issuer,
-      audience: config.audience,
-      ttlSeconds: config.accessTokenTtlSeconds,
-      keys,
-      revocations,
-      liveSessions,
-      clock,
-      verifiedCacheSize: config.verifiedTokenCacheSize,
-    }),
-    refreshTokens: createRefreshTokenCodec(secrets, config.refreshSecretKey),
-    revocations,
-    kv,
-    mailer,
-    async close() {
-      clearInterval(keyTimer);
-      stopHousekeeping();
-      revocations.stop();
-      // Mail being composed still reads the store; closing twice is harmless (app.ts closes it first).
-      await mailer.close();
-      await kv.close();
-    },
-  };
-}
+/**
+ * The part of the services a rule uses: the members named in K and, of the configuration, only the
+ * settings named in C. A rule that takes `Uses<...>` says in its signature what it reads; the whole
+ * `Services` is one (the routes and the CLI pass it).
+ */
+export type Uses<
+  K extends Exclude<keyof Services, 'config'>,
+  C extends keyof Config = never,
+> = Pick<Services, K> & { readonly config: Pick<Config, C> };

@@ -1,5 +1,5 @@
 // `portcullis audit verify`: walks the audit hash chain; exits 1 naming the first entry that fails.
-import { verifyAuditChain } from '../auth/audit-verify.ts';
+import { verifyAuditChain } from '../auth/audit/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { openDatabase } from '../store/database.ts';
 import { createStore } from '../store/index.ts';

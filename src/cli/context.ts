@@ -1,24 +1,15 @@
 // What the offline commands share: configuration, the migrated store and the rules, then cleanup.
-import { createServices, type Services } from '../auth/services.ts';
+import { openRuntime } from '../app/index.ts';
+import type { Services } from '../auth/services.ts';
 import { type Config, loadConfig } from '../config/index.ts';
-import { openDatabase } from '../store/database.ts';
-import { createStore } from '../store/index.ts';
-import { migrateToLatest } from '../store/migrate.ts';
 
 export async function withServices<T>(fn: (s: Services, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = await openDatabase(config.databaseUrl);
-  const store = createStore(database);
+  const runtime = await openRuntime(config);
   try {
-    await migrateToLatest(database);
-    const services = await createServices(config, { store });
-    try {
-      return await fn(services, config);
-    } finally {
-      await services.close();
-    }
+    return await fn(runtime.services, config);
   } finally {
-    await store.close();
+    await runtime.close();
   }
 }
 

@@ -1,7 +1,7 @@
 // Reads a user export: a JSON array of objects, or CSV (RFC 4180) with a header line. Each record
 // keeps where it came from ("line 7", "item 3") for the report of rejected rows.
 import { readFile } from 'node:fs/promises';
-import type { ImportRecord } from '../auth/import.ts';
+import type { ImportRecord } from '../auth/accounts/index.ts';
 
 export async function readImportFile(path: string): Promise<ImportRecord[]> {
   const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');

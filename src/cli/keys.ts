@@ -1,5 +1,5 @@
 // `portcullis keys rotate|list|reseal`.
-import { resealAllTotpSecrets } from '../auth/totp-secrets.ts';
+import { resealAllTotpSecrets } from '../auth/second-factor/index.ts';
 import { rotateSigningKey } from '../tokens/keys.ts';
 import { withServices } from './context.ts';
 

@@ -3,7 +3,7 @@
 // any row was rejected (the others are imported).
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importUsers } from '../auth/import.ts';
+import { importUsers } from '../auth/accounts/index.ts';
 import { withServices } from './context.ts';
 import { readImportFile } from './import-file.ts';
 

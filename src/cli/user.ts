@@ -1,9 +1,9 @@
 // `portcullis user create|set-password|reset-2fa|import`.
 import { parseArgs } from 'node:util';
-import { register, setPassword } from '../auth/accounts.ts';
-import { normalizeLogin } from '../auth/identity.ts';
+import { register, setPassword } from '../auth/accounts/index.ts';
+import { normalizeLogin } from '../auth/identity/index.ts';
+import { resetSecondFactor } from '../auth/second-factor/index.ts';
 import type { Services } from '../auth/services.ts';
-import { resetSecondFactor } from '../auth/totp-enrolment.ts';
 import { AppError } from '../errors/index.ts';
 import type { User } from '../store/index.ts';
 import { readPassword, withServices } from './context.ts';

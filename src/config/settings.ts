@@ -143,7 +143,7 @@ function hashCost(field: keyof typeof OWASP_MINIMUM, fallback: number, max: numb
 
 const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 
-// Named proxies only: `true` or a hop count would believe whatever a client writes (SPEC §5).
+// Named proxies only: `true` or a hop count would believe whatever a client writes.
 function proxyList(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {

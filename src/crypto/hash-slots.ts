@@ -3,17 +3,18 @@
 //
 // 1. At most (pool size − 1) hashes at a time, and no more than the cores this process may use;
 //    the rest wait here, in order. One pool thread always stays free for the other pool work (file
-//    reads, DNS, WebCrypto verification), and hashes never time-slice one core: argon2id's 19 MiB
-//    working set is evicted from the cache at every switch, so each hash would take longer.
+//    reads, DNS, WebCrypto verification), and hashes never time-slice one core: argon2id's working
+//    set (as large as its memory cost) is evicted from the cache at every switch, so each hash
+//    would take longer.
 // 2. The pool's threads run at a lower scheduling priority than the event loop (Linux nice is per
 //    thread, and lowering it needs no privilege): on a busy core the event loop thread wins, so
 //    cheap requests keep their latency while hashes take what is left.
 //
-// Dedicated worker threads would do the same but cost a V8 isolate each (about 20 MiB resident).
+// Dedicated worker threads would do the same but cost a V8 isolate (and its heap) each.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, getPriority, setPriority } from 'node:os';
 
-/** How much lower than the event loop: nice +10 gives the event loop ≈ 10 times the weight. */
+/** How much lower than the event loop: enough that the event loop wins a busy core by far. */
 export const POOL_NICE_STEP = 10;
 const MAX_NICE = 19;
 // libuv's default when UV_THREADPOOL_SIZE is unset.

@@ -1,6 +1,6 @@
 // Password policy after NIST SP 800-63B: length in code points, a blocklist, no composition rules.
 // The blocklist is @zxcvbn-ts/language-common's list; @zxcvbn-ts/core's strength score is not used:
-// SPEC §5 asks for a blocklist and no composition rules, and a strength threshold is another policy.
+// NIST SP 800-63B asks for a blocklist and no composition rules, and a strength threshold is another policy.
 import { createRequire } from 'node:module';
 
 export type PasswordProblem =
@@ -24,7 +24,8 @@ const MAX_REPEATED_UNIT = 4;
 
 let blocklist: ReadonlySet<string> | undefined;
 
-// Loaded on first use (about 49 000 entries, some 30 ms), then kept for the life of the process.
+// Loaded on first use (it is large: loading it at start would slow every start), then kept for the
+// life of the process.
 function commonPasswords(): ReadonlySet<string> {
   if (blocklist === undefined) {
     const require = createRequire(import.meta.url);

@@ -32,8 +32,8 @@ export function randomToken(bytes = 32): string {
 }
 
 // Random bits for ids (never for secrets: randomToken reads the CSPRNG directly) come from a pool
-// refilled 4 KiB at a time, as Node's own randomUUID does: each small randomBytes call is a trip into
-// OpenSSL's locked generator (2–3 µs warm; a login makes four), the pool a copy. Every byte is the
+// refilled a page at a time, as Node's own randomUUID does: each small randomBytes call is a trip into
+// OpenSSL's locked generator, the pool a copy (bench/README.md has the cost). Every byte is the
 // CSPRNG's and is handed out once.
 const ID_POOL_BYTES = 4096;
 const idPool = Buffer.allocUnsafeSlow(ID_POOL_BYTES);

@@ -1,5 +1,9 @@
-// One catalogue of errors with stable codes. Routes throw these; the server maps them to HTTP once
-// (problem details for the API, RFC 6749 §5.2 bodies for the OAuth endpoints).
+// Domain errors by code. A rule throws the code that says what went wrong; the catalogue holds what
+// each code answers, and the server reads it there (problem details for the API, RFC 6749 §5.2
+// bodies for the OAuth endpoints), so no rule chooses an HTTP status.
+import { ERRORS, type ErrorCode } from './catalogue.ts';
+
+export { ERRORS, type ErrorCode, type ErrorSpec, errorSpec } from './catalogue.ts';
 
 export interface FieldError {
   field: string;
@@ -24,19 +28,24 @@ export function statusTitle(status: number): string {
   return TITLES[status] ?? 'Error';
 }
 
-/** An error whose message is safe to show to the client. */
+/** An error whose message is safe to show to the client; its status comes from the catalogue. */
 export class AppError extends Error {
+  readonly code: ErrorCode;
   readonly status: number;
-  readonly code: string;
   readonly extra: Record<string, unknown>;
 
-  constructor(status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {
     super(detail);
     this.name = 'AppError';
-    this.status = status;
     this.code = code;
+    this.status = ERRORS[code].status;
     this.extra = extra;
   }
+}
+
+/** Whether `error` is an AppError, and of `code` when one is given (checked by the compiler). */
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
 }
 
 /** 401: no usable credentials. `tokenSent` selects `error="invalid_token"` in WWW-Authenticate. */
@@ -44,7 +53,7 @@ export class AuthenticationError extends AppError {
   readonly tokenSent: boolean;
 
   constructor(detail: string, tokenSent: boolean) {
-    super(401, tokenSent ? 'invalid_token' : 'unauthenticated', detail);
+    super(tokenSent ? 'invalid_token' : 'unauthenticated', detail);
     this.name = 'AuthenticationError';
     this.tokenSent = tokenSent;
   }
@@ -55,38 +64,18 @@ export class PermissionError extends AppError {
   readonly scope: string | undefined;
 
   constructor(detail: string, scope?: string) {
-    super(403, scope ? 'insufficient_scope' : 'forbidden', detail);
+    super(scope ? 'insufficient_scope' : 'forbidden', detail);
     this.name = 'PermissionError';
     this.scope = scope;
   }
 }
 
+/** 422 validation_failed, naming each field that is wrong. */
 export class ValidationError extends AppError {
-  constructor(detail: string, errors: FieldError[], code = 'validation_failed') {
-    super(422, code, detail, { errors });
+  constructor(detail: string, errors: FieldError[]) {
+    super('validation_failed', detail, { errors });
     this.name = 'ValidationError';
   }
 }
 
-/** RFC 6749 §5.2 error of the OAuth endpoints. */
-export class OAuthError extends Error {
-  readonly status: number;
-  readonly error: string;
-  readonly extra: Record<string, unknown>;
-
-  constructor(
-    error: string,
-    description: string,
-    status = 400,
-    extra: Record<string, unknown> = {},
-  ) {
-    super(description);
-    this.name = 'OAuthError';
-    this.error = error;
-    this.status = status;
-    this.extra = extra;
-  }
-}
-
-export const notFound = (what: string): AppError =>
-  new AppError(404, 'not_found', `${what} not found.`);
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found.`);

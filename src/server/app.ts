@@ -4,26 +4,25 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { runWithRequestContext } from '../auth/audit.ts';
-import { createServices, type Services } from '../auth/services.ts';
+import { openRuntime } from '../app/index.ts';
+import { runWithRequestContext } from '../auth/audit/index.ts';
+import type { Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { openDatabase } from '../store/database.ts';
-import { createStore } from '../store/index.ts';
-import { migrateToLatest } from '../store/migrate.ts';
+import type { Store } from '../store/index.ts';
 import { createGuards } from './authenticate.ts';
 import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
 import { rejectNulCharacters } from './input.ts';
 import { serializeRequest } from './log-redaction.ts';
 import { rateLimitHook } from './rate-limit.ts';
-import { browserRoutes } from './routes/browser.ts';
 import { routes } from './routes/index.ts';
-import { pageRoutes } from './routes/pages.ts';
 import { sharedSchemas } from './schemas.ts';
 import { securityPlugin } from './security-headers.ts';
 
 export interface AppDeps {
+  /** A store of the caller's, used as is (else DATABASE_URL is opened and migrated). */
+  store?: Store;
   clock?: () => number;
   /** A pino logger option or instance; defaults to JSON logs at LOG_LEVEL. */
   logger?: FastifyServerOptions['logger'];
@@ -60,15 +59,13 @@ function loggerOptions(
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const database = await openDatabase(config.databaseUrl);
-  await migrateToLatest(database);
-  const store = createStore(database);
   let logKvError = (_error: Error): void => {};
-  const services = await createServices(config, {
-    store,
+  const runtime = await openRuntime(config, {
+    store: deps.store,
     clock: deps.clock,
     onKvError: (error) => logKvError(error),
   });
+  const { services } = runtime;
 
   const app = Fastify({
     logger: loggerOptions(config, deps.logger),
@@ -99,12 +96,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
   });
   services.mailer.useLog(app.log.child({ component: 'mail' }));
-  app.addHook('onClose', async () => {
-    // Mail being composed still reads the store: let it finish before the store closes.
-    await services.mailer.close();
-    await services.close();
-    await store.close();
-  });
+  app.addHook('onClose', () => runtime.close());
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error, request);
@@ -114,11 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
-      new AppError(
-        404,
-        'not_found',
-        `No route for ${request.method} ${request.url.split('?')[0]}.`,
-      ),
+      new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`),
     ),
   );
 
@@ -142,8 +130,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Before the routes: every route that names a policy in `config.rateLimit` is counted.
   app.addHook('onRequest', rateLimitHook(services));
   await app.register(routes, { services, guards: createGuards(services) });
-  await app.register(browserRoutes, { services });
-  await app.register(pageRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

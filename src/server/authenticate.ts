@@ -1,9 +1,9 @@
 // Route guards: who is calling (a bearer access token, or the browser's access cookie), and whether
 // they may.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { ADMIN_SCOPE, hasScope } from '../auth/scopes.ts';
+import { ADMIN_SCOPE, hasScope } from '../auth/identity/index.ts';
 import type { Services } from '../auth/services.ts';
-import type { ClientInfo } from '../auth/sessions.ts';
+import type { ClientInfo } from '../auth/sessions/index.ts';
 import { AuthenticationError, PermissionError } from '../errors/index.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { COOKIE, cookieOf } from './cookies.ts';

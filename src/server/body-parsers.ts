@@ -1,16 +1,16 @@
 // Request bodies: strict UTF-8 JSON everywhere, and form encoding only where OAuth needs it.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../errors/index.ts';
+import { AppError, type ErrorCode } from '../errors/index.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // Bytes that are not UTF-8 are not JSON text (RFC 8259 §8.1); decoding them leniently would store a
 // password other than the one the client sent.
-function decodeUtf8(body: Buffer, what: string, code: string): string {
+function decodeUtf8(body: Buffer, what: string, code: ErrorCode): string {
   try {
     return strictUtf8.decode(body);
   } catch {
-    throw new AppError(400, code, `The ${what} is not valid UTF-8.`);
+    throw new AppError(code, `The ${what} is not valid UTF-8.`);
   }
 }
 
@@ -54,7 +54,7 @@ export function parseForm(text: string): Record<string, string> {
     const value = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1));
     // RFC 6749 §3.1: parameters must not be repeated; a second value is ambiguous, so refuse it.
     if (Object.hasOwn(fields, name)) {
-      throw new AppError(400, 'invalid_request', 'A parameter is repeated.');
+      throw new AppError('invalid_request', 'A parameter is repeated.');
     }
     fields[name] = value;
   }
@@ -65,6 +65,6 @@ function decodeComponent(raw: string): string {
   try {
     return decodeURIComponent(raw.replaceAll('+', ' '));
   } catch {
-    throw new AppError(400, 'invalid_request', 'The form body has a malformed percent-escape.');
+    throw new AppError('invalid_request', 'The form body has a malformed percent-escape.');
   }
 }

@@ -1,4 +1,4 @@
-// The browser's session cookies (SPEC §4 cookie mode): names, attributes, setting and clearing.
+// The browser's session cookies (the cookie mode): names, attributes, setting and clearing.
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

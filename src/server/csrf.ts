@@ -45,7 +45,7 @@ export function createCsrfTokens(secrets: SecretRing): CsrfTokens {
   };
 }
 
-export const csrfFailed = (detail: string): AppError => new AppError(403, 'csrf_failed', detail);
+export const csrfFailed = (detail: string): AppError => new AppError('csrf_failed', detail);
 
 export function isStateChanging(request: FastifyRequest): boolean {
   return !SAFE_METHODS.has(request.method);

@@ -1,4 +1,4 @@
-// Rate limits per client address (SPEC §5). A route opts in with `config: { rateLimit: 'login' }`;
+// Rate limits per client address. A route opts in with `config: { rateLimit: 'login' }`;
 // one onRequest hook counts the request in the kv (shared by every instance with Redis) under the
 // policy and the address, answers with the IETF draft RateLimit-* headers, and refuses with 429
 // and Retry-After once the window's budget is spent. Routes naming one policy share its budget.
@@ -81,7 +81,6 @@ export function rateLimitHook(s: Services): onRequestAsyncHookHandler {
     setHeaders(reply, limit, Math.max(0, limit.max - count), reset);
     if (count > limit.max) {
       throw new AppError(
-        429,
         'rate_limited',
         `Too many requests from this address; try again in ${reset} seconds.`,
         { retryAfter: reset },

@@ -8,6 +8,7 @@ import type { KeyRing, VerifyKey } from './keys.ts';
 import type { LiveSessions } from './live-sessions.ts';
 import type { RevocationList } from './revocation.ts';
 import {
+  type AccessClaims,
   claimsRefusal,
   compactRefusal,
   headerRefusal,
@@ -17,18 +18,7 @@ import {
 } from './rules.ts';
 import { createVerifiedTokenCache } from './verified-cache.ts';
 
-export interface AccessClaims {
-  iss: string;
-  aud: string | string[];
-  sub: string;
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  sid: string;
-  scope: string;
-  preferred_username: string;
-}
+export type { AccessClaims } from './rules.ts';
 
 export interface AccessTokenOptions {
   algorithm: Algorithm;

@@ -5,7 +5,21 @@
 // Each check answers the reason for refusing (a sentence for the client), or undefined when it holds.
 import type { JWTVerifyOptions } from 'jose';
 
-/** Clock leeway for exp, nbf and iat (SPEC §3: at most 5 seconds). */
+/** The claims of a Portcullis access token (RFC 9068 §2.2, plus the session and username). */
+export interface AccessClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  sid: string;
+  scope: string;
+  preferred_username: string;
+}
+
+/** Clock leeway for exp, nbf and iat (the contract allows at most 5 seconds). */
 export const LEEWAY_SECONDS = 5;
 // Far above any token we issue (well under 1 KB); anything longer is refused before parsing.
 export const MAX_TOKEN_LENGTH = 4096;
@@ -14,11 +28,11 @@ const MAX_ID_LENGTH = 256;
 
 /** RFC 9068 §2.1: the media type of an access token (`typ`). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
-// RFC 8725 §3.1 and SPEC §3: no header that carries, names or points at a key is ever honoured (a
+// RFC 8725 §3.1: no header that carries, names or points at a key is ever honoured (a
 // verifier that followed one would trust the attacker's key); and no b64 (RFC 7797), which we never
 // issue and whose `false` would make the payload something other than the signed JSON.
 export const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'b64'] as const;
-/** Claims every access token carries (SPEC §3, RFC 9068 §2.2). */
+/** Claims every access token carries (RFC 9068 §2.2, plus the session and the client). */
 export const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'client_id'];
 // The string claims that name something; empty or huge ones are refused rather than looked up.
 const ID_CLAIMS = ['sub', 'jti', 'sid', 'client_id'] as const;
@@ -124,7 +138,7 @@ export function timesRefusal(
   return undefined;
 }
 
-/** The claims (RFC 9068 §2.2 and SPEC §3): who issued it for whom, when, for which session and client. */
+/** The claims (RFC 9068 §2.2): who issued it for whom, when, for which session and client. */
 export function claimsRefusal(payload: unknown, rules: ClaimRules): string | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return 'The access token is malformed.';

@@ -10,8 +10,9 @@
 // - The caller re-checks the time claims and the key on every hit (see access-token.ts), so an
 //   entry can never outlive its `exp`, its key, or a clock that moved.
 // - Bounded: the oldest entry goes when it is full, so memory stays flat (about 1.5 KB an entry).
-import type { AccessClaims } from './access-token.ts';
+
 import type { VerifyKey } from './keys.ts';
+import type { AccessClaims } from './rules.ts';
 
 export interface VerifiedEntry {
   /** Frozen: one object serves every request that presents the token. */

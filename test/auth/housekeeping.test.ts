@@ -1,7 +1,7 @@
 // Expired sessions and deny-list entries are swept; live ones are kept.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sweepExpired } from '../../src/auth/housekeeping.ts';
+import { sweepExpired } from '../../src/auth/sessions/index.ts';
 import { claimsOf } from '../support/fixtures.ts';
 import { client, login, registerAndLogin } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';

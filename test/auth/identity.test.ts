@@ -1,7 +1,7 @@
 // Usernames and emails (SPEC §5): NFKC, one script per username, case-insensitive normal forms.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { normalizeLogin, parseEmail, parseUsername } from '../../src/auth/identity.ts';
+import { normalizeLogin, parseEmail, parseUsername } from '../../src/auth/identity/index.ts';
 
 // [name, input, expected value and normalized form | undefined when refused]
 type Case = [string, string, { value: string; normalized: string } | undefined];

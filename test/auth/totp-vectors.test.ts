@@ -2,7 +2,7 @@
 // published vectors, and the server's TOTP module (otpauth) agrees with both.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchTotp, timeStep, totpCode } from '../../src/auth/totp.ts';
+import { matchTotp, timeStep, totpCode } from '../../src/auth/second-factor/index.ts';
 import { base32Decode, hotp, totp } from '../support/totp.ts';
 
 // Seeds: the ASCII digits "1234567890" repeated to the hash's length (RFC 6238 Appendix A/B).

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { register } from '../../src/auth/accounts.ts';
+import { register } from '../../src/auth/accounts/index.ts';
 import { type Device, launchChromium, newDevice, screenshot } from '../support/browser.ts';
 import { client, login, newIdentity } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { verifyAuditChain } from '../../src/auth/audit-verify.ts';
+import { verifyAuditChain } from '../../src/auth/audit/index.ts';
 import { chainHash } from '../../src/store/audit-log.ts';
 import { type Database, openDatabase } from '../../src/store/database.ts';
 import { client, login, registerAndLogin } from '../support/http.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { register } from '../../src/auth/accounts.ts';
+import { register } from '../../src/auth/accounts/index.ts';
 import { client, login } from '../support/http.ts';
 import { createTempPgDatabase, testDatabases } from '../support/postgres.ts';
 import { cli, type Ran } from '../support/process.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { register } from '../../src/auth/accounts.ts';
+import { register } from '../../src/auth/accounts/index.ts';
 import { client, login, newIdentity } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { startServer, type TestServer } from '../support/server.ts';

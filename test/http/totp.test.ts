@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loginWithSecondFactor } from '../../src/auth/mfa.ts';
+import { loginWithSecondFactor } from '../../src/auth/login/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { type Client, client, login, registerAndLogin, type TokenPair } from '../support/http.ts';

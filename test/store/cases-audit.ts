@@ -1,6 +1,6 @@
 // Conformance cases for the audit log: the chain, its head, queries, and concurrent appends.
 import assert from 'node:assert/strict';
-import { verifyAuditChain } from '../../src/auth/audit-verify.ts';
+import { verifyAuditChain } from '../../src/auth/audit/index.ts';
 import { canonicalJson, chainHash, type NewAuditEntry } from '../../src/store/index.ts';
 import { GENESIS_HASH } from '../../src/store/migrations/2026_11_23_000002_audit.ts';
 import { type StoreCase, T0 } from './harness.ts';

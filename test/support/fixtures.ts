@@ -1,6 +1,6 @@
 // Shared set-up for the HTTP suites.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { register } from '../../src/auth/accounts.ts';
+import { register } from '../../src/auth/accounts/index.ts';
 import { type Client, login, newIdentity, type TokenPair } from './http.ts';
 import type { TestServer } from './server.ts';
 

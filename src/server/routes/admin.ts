@@ -1,29 +1,25 @@
-// Handlers of the admin API (superusers): list, change and delete users.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AdminPatch, adminUpdate, deleteUser } from '../../auth/accounts.ts';
-import { endAllSessionsOf } from '../../auth/admin.ts';
-import type { Services } from '../../auth/services.ts';
+// The admin API (superusers): list, change and delete users, end their sessions.
+// HTTP only: parse, call the rules, shape the answer.
+import {
+  type AdminPatch,
+  adminUpdate,
+  deleteUser as deleteAccountOf,
+  listUsers as listAccounts,
+} from '../../auth/accounts/index.ts';
+import { endAllSessionsOf } from '../../auth/sessions/index.ts';
 import { ValidationError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
-import { userView } from '../schemas.ts';
+import { route } from '../route.ts';
+import { errorResponses, object, ref, str, userView } from '../schemas.ts';
 
-type Req<Q = unknown, P = unknown, B = unknown> = FastifyRequest<{
-  Querystring: Q;
-  Params: P;
-  Body: B;
-}>;
+const tags = ['admin'];
+const security = [{ oauth2: ['admin'] }];
+const noContent = { 204: { type: 'null', description: 'Done.' } };
 
 interface ListQuery {
   limit?: string;
   cursor?: string;
   q?: string;
-}
-
-export interface AdminHandlers {
-  listUsers(request: Req<ListQuery>): Promise<unknown>;
-  updateUser(request: Req<unknown, { id: string }, AdminPatch>): Promise<unknown>;
-  deleteUser(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
-  endSessions(request: Req<unknown, { id: string }>, reply: FastifyReply): Promise<FastifyReply>;
 }
 
 // The cursor is the last id of the previous page, opaque to clients.
@@ -38,32 +34,93 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-export function adminHandlers(s: Services): AdminHandlers {
-  return {
-    async listUsers(request) {
-      const limit = Number(request.query.limit ?? 50);
-      const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
-      const q = request.query.q?.normalize('NFKC').toLowerCase() || undefined;
-      // One extra row tells whether another page exists.
-      const rows = await s.store.users.list({ limit: limit + 1, after, q });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(userView),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-      };
+export const listUsers = route<{ Querystring: ListQuery }>({
+  schema: {
+    tags,
+    summary: 'List users (cursor pagination)',
+    security,
+    querystring: object([], {
+      limit: {
+        type: 'string',
+        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
+        description: '1–200, default 50',
+      },
+      cursor: str(512),
+      q: str(320),
+    }),
+    response: {
+      200: {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: {
+          items: { type: 'array', items: ref('User') },
+          next_cursor: { type: ['string', 'null'] },
+        },
+      },
+      ...errorResponses([401, 403, 422]),
     },
-    async updateUser(request) {
-      const actor = callerOf(request).userId;
-      return userView(await adminUpdate(s, request.params.id, request.body, actor));
+  },
+  handler: (s) => async (request) => {
+    const limit = Number(request.query.limit ?? 50);
+    const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
+    // One extra row tells whether another page exists.
+    const rows = await listAccounts(s, { limit: limit + 1, after, q: request.query.q });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(userView),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+    };
+  },
+});
+
+export const updateUser = route<{ Params: { id: string }; Body: AdminPatch }>({
+  schema: {
+    tags,
+    summary: 'Change a user’s flags and scopes; losing a right voids their tokens at once',
+    security,
+    params: object(['id'], { id: str(64) }),
+    body: {
+      ...object([], {
+        is_active: { type: 'boolean' },
+        is_superuser: { type: 'boolean' },
+        is_verified: { type: 'boolean' },
+        scopes: { type: 'array', maxItems: 64, items: str(64) },
+      }),
+      minProperties: 1,
     },
-    async deleteUser(request, reply) {
-      await deleteUser(s, request.params.id, callerOf(request).userId);
-      return reply.code(204).send();
-    },
-    async endSessions(request, reply) {
-      await endAllSessionsOf(s, callerOf(request).userId, request.params.id);
-      return reply.code(204).send();
-    },
-  };
-}
+    response: { 200: ref('User'), ...errorResponses([401, 403, 404, 422]) },
+  },
+  handler: (s) => async (request) => {
+    const actor = callerOf(request).userId;
+    return userView(await adminUpdate(s, request.params.id, request.body, actor));
+  },
+});
+
+export const endSessions = route<{ Params: { id: string } }>({
+  schema: {
+    tags,
+    summary: 'End every session of a user; their tokens stop working at once',
+    security,
+    params: object(['id'], { id: str(64) }),
+    response: { ...noContent, ...errorResponses([401, 403, 404]) },
+  },
+  handler: (s) => async (request, reply) => {
+    await endAllSessionsOf(s, callerOf(request).userId, request.params.id);
+    return reply.code(204).send();
+  },
+});
+
+export const deleteUser = route<{ Params: { id: string } }>({
+  schema: {
+    tags,
+    summary: 'Delete a user',
+    security,
+    params: object(['id'], { id: str(64) }),
+    response: { ...noContent, ...errorResponses([401, 403, 404]) },
+  },
+  handler: (s) => async (request, reply) => {
+    await deleteAccountOf(s, request.params.id, callerOf(request).userId);
+    return reply.code(204).send();
+  },
+});

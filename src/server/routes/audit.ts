@@ -1,8 +1,8 @@
 // GET /admin/audit: the audit log for superusers, newest first, with filters and cursor pagination.
-import type { FastifyRequest } from 'fastify';
-import type { Services } from '../../auth/services.ts';
+import { type AuditEntry, type AuditQuery, listAudit } from '../../auth/audit/index.ts';
 import { ValidationError } from '../../errors/index.ts';
-import type { AuditEntry, AuditQuery } from '../../store/index.ts';
+import { route } from '../route.ts';
+import { errorResponses } from '../schemas.ts';
 
 export interface AuditListQuery {
   limit?: string;
@@ -22,7 +22,7 @@ const instant = {
   description: 'an RFC 3339 date-time, e.g. 2026-11-23T15:00:00Z',
 } as const;
 
-export const auditListSchema = {
+const auditListSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -127,10 +127,15 @@ function view(e: AuditEntry): Record<string, unknown> {
   };
 }
 
-type AuditRequest = FastifyRequest<{ Querystring: AuditListQuery }>;
-
-export function auditHandler(s: Services): (request: AuditRequest) => Promise<unknown> {
-  return async (request: AuditRequest): Promise<unknown> => {
+export const auditLog = route<{ Querystring: AuditListQuery }>({
+  schema: {
+    tags: ['admin'],
+    summary: 'Audit log, newest first (filters: type, user, actor, subject, since, until)',
+    security: [{ oauth2: ['admin'] }],
+    ...auditListSchema,
+    response: { ...auditListSchema.response, ...errorResponses([401, 403, 422]) },
+  },
+  handler: (s) => async (request) => {
     const q = request.query;
     const limit = Number(q.limit ?? 50);
     const query: AuditQuery = { limit: limit + 1 };
@@ -144,12 +149,12 @@ export function auditHandler(s: Services): (request: AuditRequest) => Promise<un
     if (since !== undefined) query.since = since;
     if (until !== undefined) query.until = until;
     // One extra row tells whether another page exists.
-    const rows = await s.store.audit.list(query);
+    const rows = await listAudit(s, query);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: page.map(view),
       next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null,
     };
-  };
-}
+  },
+});

@@ -1,15 +1,20 @@
 // The OAuth endpoints: /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662).
 // Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { completeSecondFactor, MFA_OTP_GRANT } from '../../auth/mfa.ts';
-import { findRefreshToken } from '../../auth/refresh-lookup.ts';
+import { completeSecondFactor, MFA_OTP_GRANT, passwordLogin } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
-import { passwordLogin, refresh, revokeToken } from '../../auth/sessions.ts';
-import { OAuthError } from '../../errors/index.ts';
-import type { AccessClaims } from '../../tokens/access-token.ts';
-import { clientInfo, type Guards } from '../authenticate.ts';
+import {
+  type AccessClaims,
+  inspectToken,
+  refresh,
+  revokeToken,
+  type TokenStatus,
+} from '../../auth/sessions/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { clientInfo } from '../authenticate.ts';
 import { formBodies } from '../body-parsers.ts';
 import { sendOAuthError, toAppError } from '../errors.ts';
+import { route } from '../route.ts';
 import { errorResponses, ref } from '../schemas.ts';
 
 interface TokenBody {
@@ -54,7 +59,7 @@ const tokenOnly = {
 
 function required(value: string | undefined, name: string): string {
   if (value === undefined || value === '')
-    throw new OAuthError('invalid_request', `${name} is required.`);
+    throw new AppError('invalid_request', `${name} is required.`);
   return value;
 }
 
@@ -70,7 +75,7 @@ function formDecode(value: string): string {
   try {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {
-    throw new OAuthError('invalid_client', 'The Basic credentials are malformed.', 401);
+    throw new AppError('invalid_client', 'The Basic credentials are malformed.');
   }
 }
 
@@ -83,16 +88,15 @@ function clientId(
   const basic = basicCredentials(request);
   // No confidential clients exist, so a secret can only be a mistake or a probe: refuse it.
   if (body.client_secret || basic.client_secret) {
-    throw new OAuthError(
+    throw new AppError(
       'invalid_client',
       'Client authentication is not supported: public clients only.',
-      401,
     );
   }
   const id = body.client_id || basic.client_id;
   if (id === undefined || id === '') return s.config.defaultClientId;
   if (!/^[\x20-\x7E]{1,128}$/.test(id))
-    throw new OAuthError('invalid_request', 'client_id is malformed.');
+    throw new AppError('invalid_request', 'client_id is malformed.');
   return id;
 }
 
@@ -100,7 +104,8 @@ function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
-export function introspection(claims: AccessClaims, username: string): Record<string, unknown> {
+/** RFC 7662 answer for a live access token. */
+function introspection(claims: AccessClaims, username: string): Record<string, unknown> {
   return {
     active: true,
     sub: claims.sub,
@@ -117,137 +122,103 @@ export function introspection(claims: AccessClaims, username: string): Record<st
   };
 }
 
-export async function oauthRoutes(
-  app: FastifyInstance,
-  opts: { services: Services; guards: Guards },
-): Promise<void> {
-  const s = opts.services;
+function introspectionOf(s: Services, status: TokenStatus): Record<string, unknown> {
+  if (!status.active) return { active: false };
+  if (status.type === 'access_token') return introspection(status.claims, status.username);
+  return {
+    active: true,
+    sub: status.userId,
+    scope: status.scope,
+    exp: Math.floor(status.expiresAt / 1000),
+    iat: Math.floor(status.issuedAt / 1000),
+    sid: status.sessionId,
+    username: status.username,
+    client_id: status.clientId,
+    token_type: 'refresh_token',
+    iss: s.config.issuer,
+  };
+}
+
+/** The OAuth endpoints' context: form bodies accepted, errors as RFC 6749 §5.2 bodies. */
+export function oauthContext(app: FastifyInstance): void {
   formBodies(app);
   app.setErrorHandler((error, request, reply) => {
-    sendOAuthError(reply, error instanceof OAuthError ? error : toAppError(error, request));
+    sendOAuthError(reply, toAppError(error, request));
   });
-
-  app.post(
-    '/token',
-    { schema: tokenSchema, config: { rateLimit: 'token' } },
-    async (request: FastifyRequest<{ Body: TokenBody | undefined }>, reply) => {
-      const body = request.body ?? {};
-      const client = clientInfo(request, clientId(s, request, body));
-      // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
-      const grant = body.grant_type || 'password';
-      if (grant === 'password') {
-        const result = await passwordLogin(
-          s,
-          {
-            username: required(body.username, 'username'),
-            password: required(body.password, 'password'),
-            scope: body.scope,
-          },
-          client,
-        );
-        return noStore(reply).send(result.tokens);
-      }
-      if (grant === MFA_OTP_GRANT) {
-        const result = await completeSecondFactor(
-          s,
-          { mfaToken: required(body.mfa_token, 'mfa_token'), otp: required(body.otp, 'otp') },
-          client,
-        );
-        return noStore(reply).send(result.tokens);
-      }
-      if (grant === 'refresh_token') {
-        const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
-        return noStore(reply).send(result.tokens);
-      }
-      throw new OAuthError('unsupported_grant_type', 'This grant_type is not supported.');
-    },
-  );
-
-  app.post(
-    '/revoke',
-    {
-      schema: {
-        summary: 'Revoke a refresh or access token (RFC 7009); ends its session',
-        tags: ['oauth'],
-        consumes: ['application/x-www-form-urlencoded', 'application/json'],
-        body: tokenOnly,
-        response: {
-          200: { type: 'object', additionalProperties: false, properties: {} },
-          ...errorResponses([400], 'OAuthError'),
-        },
-      },
-    },
-    async (request: FastifyRequest<{ Body: { token?: string } | undefined }>, reply) => {
-      const token = required(request.body?.token, 'token');
-      // RFC 7009 §2.2: unknown or invalid tokens are answered 200 all the same.
-      await revokeToken(s, token);
-      return noStore(reply).send({});
-    },
-  );
-
-  app.post(
-    '/introspect',
-    {
-      preHandler: opts.guards.admin,
-      schema: {
-        summary: 'Token introspection (RFC 7662); superusers only',
-        tags: ['oauth'],
-        security: [{ oauth2: ['admin'] }],
-        consumes: ['application/x-www-form-urlencoded', 'application/json'],
-        body: tokenOnly,
-        response: {
-          200: {
-            type: 'object',
-            additionalProperties: true,
-            properties: { active: { type: 'boolean' } },
-          },
-          ...errorResponses([400, 401, 403], 'OAuthError'),
-        },
-      },
-    },
-    async (request: FastifyRequest<{ Body: { token?: string } | undefined }>, reply) => {
-      const token = required(request.body?.token, 'token');
-      return noStore(reply).send(await introspect(s, token));
-    },
-  );
 }
 
-async function introspect(s: Services, token: string): Promise<Record<string, unknown>> {
-  const inactive = { active: false };
-  if (s.refreshTokens.looksValid(token)) {
-    const row = (await findRefreshToken(s, token))?.row;
-    const session = row && (await s.store.sessions.findById(row.sessionId));
-    const user = row && (await s.store.users.findById(row.userId));
-    const now = s.clock();
-    if (
-      !row ||
-      !session ||
-      !user ||
-      row.usedAt !== null ||
-      session.revokedAt !== null ||
-      !user.isActive
-    )
-      return inactive;
-    if (row.expiresAt <= now || session.expiresAt <= now) return inactive;
-    return {
-      active: true,
-      sub: user.id,
-      scope: session.scope,
-      exp: Math.floor(Math.min(row.expiresAt, session.expiresAt) / 1000),
-      iat: Math.floor(row.createdAt / 1000),
-      sid: session.id,
-      username: user.username,
-      client_id: session.clientId,
-      token_type: 'refresh_token',
-      iss: s.config.issuer,
-    };
-  }
-  try {
-    const claims = await s.accessTokens.verify(token);
-    const user = await s.store.users.findById(claims.sub);
-    if (!user?.isActive) return inactive;
-    return introspection(claims, user.username);
-  } catch {
-    return inactive;
-  }
-}
+export const token = route<{ Body: TokenBody | undefined }>({
+  schema: tokenSchema,
+  handler: (s) => async (request, reply) => {
+    const body = request.body ?? {};
+    const client = clientInfo(request, clientId(s, request, body));
+    // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
+    const grant = body.grant_type || 'password';
+    if (grant === 'password') {
+      const result = await passwordLogin(
+        s,
+        {
+          username: required(body.username, 'username'),
+          password: required(body.password, 'password'),
+          scope: body.scope,
+        },
+        client,
+      );
+      return noStore(reply).send(result.tokens);
+    }
+    if (grant === MFA_OTP_GRANT) {
+      const result = await completeSecondFactor(
+        s,
+        { mfaToken: required(body.mfa_token, 'mfa_token'), otp: required(body.otp, 'otp') },
+        client,
+      );
+      return noStore(reply).send(result.tokens);
+    }
+    if (grant === 'refresh_token') {
+      const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
+      return noStore(reply).send(result.tokens);
+    }
+    throw new AppError('unsupported_grant_type', 'This grant_type is not supported.');
+  },
+});
+
+export const revoke = route<{ Body: { token?: string } | undefined }>({
+  schema: {
+    summary: 'Revoke a refresh or access token (RFC 7009); ends its session',
+    tags: ['oauth'],
+    consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    body: tokenOnly,
+    response: {
+      200: { type: 'object', additionalProperties: false, properties: {} },
+      ...errorResponses([400], 'OAuthError'),
+    },
+  },
+  handler: (s) => async (request, reply) => {
+    const token = required(request.body?.token, 'token');
+    // RFC 7009 §2.2: unknown or invalid tokens are answered 200 all the same.
+    await revokeToken(s, token);
+    return noStore(reply).send({});
+  },
+});
+
+export const introspect = route<{ Body: { token?: string } | undefined }>({
+  schema: {
+    summary: 'Token introspection (RFC 7662); superusers only',
+    tags: ['oauth'],
+    security: [{ oauth2: ['admin'] }],
+    consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    body: tokenOnly,
+    response: {
+      200: {
+        type: 'object',
+        additionalProperties: true,
+        properties: { active: { type: 'boolean' } },
+      },
+      ...errorResponses([400, 401, 403], 'OAuthError'),
+    },
+  },
+  handler: (s) => async (request, reply) => {
+    const token = required(request.body?.token, 'token');
+    return noStore(reply).send(introspectionOf(s, await inspectToken(s, token)));
+  },
+});

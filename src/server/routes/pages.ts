@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { type Route, route } from '../route.ts';
 
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
@@ -40,7 +41,8 @@ export function renderPage(path: string, file: string): string {
     .replace('<!-- site-footer -->', partial('footer.html'));
 }
 
-export async function pageRoutes(app: FastifyInstance): Promise<void> {
+/** /assets/*: the pages' stylesheets, scripts and images. */
+export async function assets(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
     root: join(WEB_DIR, 'assets'),
     prefix: '/assets/',
@@ -48,11 +50,17 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     index: false,
     list: false,
   });
-  for (const [path, file] of Object.entries(PAGES)) {
-    const html = renderPage(path, file);
-    app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-      // Revalidated on every visit, so a deploy never leaves a page on stale scripts.
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html),
-    );
-  }
+}
+
+/** A page of PAGES; not part of the API document. */
+export function page(path: string, file: string): Route {
+  return route({
+    schema: { hide: true },
+    handler: () => {
+      const html = renderPage(path, file);
+      return async (_request, reply) =>
+        // Revalidated on every visit, so a deploy never leaves a page on stale scripts.
+        reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+    },
+  });
 }

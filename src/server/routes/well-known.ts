@@ -1,7 +1,7 @@
 // Discovery and health: JWKS, RFC 8414 metadata, liveness and readiness.
-import type { FastifyInstance } from 'fastify';
-import { MFA_OTP_GRANT } from '../../auth/mfa.ts';
+import { MFA_OTP_GRANT } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
+import { route } from '../route.ts';
 
 const jwksSchema = {
   type: 'object',
@@ -54,13 +54,10 @@ const statusSchema = {
   },
 } as const;
 
-export async function wellKnownRoutes(
-  app: FastifyInstance,
-  opts: { services: Services },
-): Promise<void> {
-  const s = opts.services;
+/** RFC 8414 metadata of this issuer. */
+function metadataOf(s: Services) {
   const base = s.config.issuer.replace(/\/+$/, '');
-  const metadata = {
+  return {
     issuer: s.config.issuer,
     token_endpoint: `${base}/token`,
     revocation_endpoint: `${base}/revoke`,
@@ -74,69 +71,59 @@ export async function wellKnownRoutes(
     introspection_endpoint_auth_methods_supported: ['bearer'],
     service_documentation: `${s.config.publicUrl.replace(/\/+$/, '')}/docs`,
   };
-
-  app.get(
-    '/.well-known/jwks.json',
-    {
-      schema: {
-        tags: ['discovery'],
-        summary: 'Public signing keys',
-        response: { 200: jwksSchema },
-      },
-    },
-    async (_request, reply) => {
-      // Short cache: a rotated-in key must reach resource servers quickly.
-      return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
-    },
-  );
-
-  app.get(
-    '/.well-known/oauth-authorization-server',
-    {
-      schema: {
-        tags: ['discovery'],
-        summary: 'RFC 8414 metadata',
-        response: { 200: metadataSchema },
-      },
-    },
-    async (_request, reply) => {
-      return reply.header('cache-control', 'public, max-age=3600').send(metadata);
-    },
-  );
-
-  app.get(
-    '/healthz',
-    { schema: { tags: ['health'], summary: 'Liveness', response: { 200: statusSchema } } },
-    async () => ({
-      status: 'ok',
-    }),
-  );
-
-  app.get(
-    '/readyz',
-    {
-      schema: {
-        tags: ['health'],
-        summary: 'Readiness: the database (and Redis, when configured) answers',
-        response: { 200: statusSchema, 503: statusSchema },
-      },
-    },
-    async (_request, reply) => {
-      const checks: Record<string, string> = {};
-      const probes: Array<[string, () => Promise<void>]> = [['database', () => s.store.ping()]];
-      // Redis, when configured, holds the shared counters and carries revocations: it must answer.
-      if (s.kv.kind === 'redis') probes.push(['redis', () => s.kv.ping()]);
-      for (const [name, probe] of probes) {
-        try {
-          await probe();
-          checks[name] = 'ok';
-        } catch (error) {
-          reply.log.warn({ err: error }, `readiness check failed: ${name}`);
-          checks[name] = 'failing';
-        }
-      }
-      if (Object.values(checks).every((v) => v === 'ok')) return { status: 'ready', checks };
-      return reply.code(503).send({ status: 'unavailable', checks });
-    },
-  );
 }
+
+export const jwks = route({
+  schema: {
+    tags: ['discovery'],
+    summary: 'Public signing keys',
+    response: { 200: jwksSchema },
+  },
+  handler: (s) => async (_request, reply) => {
+    // Short cache: a rotated-in key must reach resource servers quickly.
+    return reply.header('cache-control', 'public, max-age=300').send(s.keys.jwks());
+  },
+});
+
+export const metadata = route({
+  schema: {
+    tags: ['discovery'],
+    summary: 'RFC 8414 metadata',
+    response: { 200: metadataSchema },
+  },
+  handler: (s) => {
+    const body = metadataOf(s);
+    return async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=3600').send(body);
+  },
+});
+
+export const liveness = route({
+  schema: { tags: ['health'], summary: 'Liveness', response: { 200: statusSchema } },
+  handler: () => async () => ({ status: 'ok' }),
+});
+
+export const readiness = route({
+  schema: {
+    tags: ['health'],
+    summary: 'Readiness: the database (and Redis, when configured) answers',
+    response: { 200: statusSchema, 503: statusSchema },
+  },
+  handler: (s) => async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    const probes: Array<[string, () => Promise<void>]> = [['database', () => s.store.ping()]];
+    // Redis, when configured, holds the shared counters and carries revocations: it must answer.
+    if (s.kv.kind === 'redis') probes.push(['redis', () => s.kv.ping()]);
+    for (const [name, probe] of probes) {
+      try {
+        await probe();
+        checks[name] = 'ok';
+      } catch (error) {
+        reply.log.warn({ err: error }, `readiness check failed: ${name}`);
+        checks[name] = 'failing';
+      }
+    }
+    if (Object.values(checks).every((v) => v === 'ok')) return { status: 'ready', checks };
+    return reply.code(503).send({ status: 'unavailable', checks });
+  },
+});

@@ -1,7 +1,7 @@
 // The accounts a bad-input case acts on, and the store snapshot that proves the case changed nothing.
 import { isDeepStrictEqual } from 'node:util';
 import { decodeJwt } from 'jose';
-import { register } from '../../../src/auth/accounts.ts';
+import { register } from '../../../src/auth/accounts/index.ts';
 import type { Session, User } from '../../../src/store/index.ts';
 import {
   type Client,

@@ -1,0 +1,105 @@
+// The rules' services, built once per process from the configuration and the store: the key ring,
+// the kv, the revocation list and its poll, the mailer, and the timers that keep them current.
+import type { Services } from '../auth/services.ts';
+import { startHousekeeping } from '../auth/sessions/index.ts';
+import type { Config } from '../config/index.ts';
+import { createPasswordHasher } from '../crypto/passwords.ts';
+import { createSecretRing } from '../crypto/secret-ring.ts';
+import { openKv } from '../kv/index.ts';
+import { createMailer } from '../mail/mailer.ts';
+import type { Store } from '../store/index.ts';
+import { createAccessTokens } from '../tokens/access-token.ts';
+import { openKeyRing } from '../tokens/keys.ts';
+import { createLiveSessions } from '../tokens/live-sessions.ts';
+import { createRefreshTokenCodec } from '../tokens/refresh.ts';
+import { createRevocationList } from '../tokens/revocation.ts';
+
+export interface ServiceDeps {
+  store: Store;
+  /** Milliseconds since the epoch; tests inject their own. */
+  clock?: (() => number) | undefined;
+  /** Told about Redis connection trouble (failed commands are reported where they fail). */
+  onKvError?: ((error: Error) => void) | undefined;
+}
+
+export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
+  const clock = deps.clock ?? Date.now;
+  const { store } = deps;
+  const secrets = createSecretRing(config.secretKey, config.previousSecretKeys);
+  const keys = await openKeyRing({
+    store,
+    algorithm: config.algorithm,
+    secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    clock,
+  });
+  const kv = await openKv(config, clock, deps.onKvError);
+  const liveSessions = createLiveSessions({
+    find: (id) => store.sessions.findById(id),
+    clock,
+    maxEntries: config.liveSessionCacheSize,
+    maxAgeMs: config.accessTokenTtlSeconds * 1000,
+  });
+  const revocations = createRevocationList({
+    store,
+    clock,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    pollMs: config.revocationPollMs,
+    kv,
+    onApply: (entries) => liveSessions.forget(entries),
+  });
+  try {
+    await revocations.start();
+  } catch (error) {
+    await kv.close();
+    throw error;
+  }
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    dataDir: config.dataDir,
+    from: config.mailFrom,
+  });
+  const keyTimer = setInterval(() => {
+    keys.reload().catch(() => {
+      // Keep the keys we have; the next tick tries again.
+    });
+  }, config.keysReloadSeconds * 1000);
+  keyTimer.unref();
+  const stopHousekeeping = startHousekeeping(store, clock);
+  return {
+    config,
+    store,
+    clock,
+    secrets,
+    hasher: createPasswordHasher({
+      memoryCost: config.passwordHashMemoryKib,
+      timeCost: config.passwordHashTimeCost,
+      parallelism: config.passwordHashParallelism,
+    }),
+    keys,
+    accessTokens: createAccessTokens({
+      algorithm: config.algorithm,
+      issuer: config.issuer,
+      audience: config.audience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      keys,
+      revocations,
+      liveSessions,
+      clock,
+      verifiedCacheSize: config.verifiedTokenCacheSize,
+    }),
+    refreshTokens: createRefreshTokenCodec(secrets, config.refreshSecretKey),
+    revocations,
+    kv,
+    mailer,
+    async close() {
+      clearInterval(keyTimer);
+      stopHousekeeping();
+      revocations.stop();
+      // Mail being composed still reads the store; closing twice is harmless (app.ts closes it first).
+      await mailer.close();
+      await kv.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { type AuditEvent, recordAudit, runWithRequestContext } from './audit.ts';
+export { type AuditEntry, type AuditQuery, listAudit } from './list.ts';
+export { verifyAuditChain } from './verify.ts';

@@ -1,0 +1,2 @@
+export { normalizeLogin, parseEmail, parseUsername } from './names.ts';
+export { ADMIN_SCOPE, effectiveScopes, grantScope, hasScope, parseScope } from './scopes.ts';

@@ -1,0 +1,6 @@
+export {
+  completeSecondFactor,
+  loginWithSecondFactor,
+  MFA_OTP_GRANT,
+  passwordLogin,
+} from './sign-in.ts';

@@ -1,0 +1,7 @@
+export {
+  requestVerification,
+  requireVerifiedEmail,
+  sendVerificationLater,
+  verifyEmail,
+} from './email-verification.ts';
+export { requestPasswordReset, resetPassword } from './password-reset.ts';

@@ -1,0 +1,23 @@
+export { endAllSessionsOf } from './admin.ts';
+export { endReplacedSession, sessionOfRefreshToken } from './cookie-sessions.ts';
+export { startHousekeeping, sweepExpired } from './housekeeping.ts';
+export { type AccessClaims, inspectToken, type TokenStatus } from './introspection.ts';
+export {
+  endCurrentSession,
+  endOwnOtherSessions,
+  endOwnSession,
+  listOwnSessions,
+  type Session,
+} from './own-sessions.ts';
+export { findRefreshToken } from './refresh-lookup.ts';
+export {
+  type ClientInfo,
+  endOtherSessions,
+  endSessions,
+  endSessionsIn,
+  type LoginResult,
+  refresh,
+  revokeToken,
+  type SessionEndEvent,
+  startSession,
+} from './sessions.ts';
