@@ -5,7 +5,7 @@ import { ConflictError, type User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { requirePassword } from '../lockout/index.ts';
 import type { Uses } from '../services.ts';
-import { endOtherSessions } from '../sessions/index.ts';
+import { endOtherSessions, endSessionsIn } from '../sessions/index.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { matchTotp, newTotpSecret, otpauthUri, qrSvg } from './totp.ts';
 import { openStoredSecret, sealForStorage } from './totp-secrets.ts';
@@ -81,15 +81,28 @@ export async function confirmTotp(
   if (step === undefined) throw badCode();
   const codes = newRecoveryCodes();
   const hashes = codes.map((c) => hashRecoveryCode(c.replaceAll('-', '')));
-  await s.store.transaction(async (tx) => {
+  const entries = await s.store.transaction(async (tx) => {
     // The confirming code is spent too: it cannot be replayed at the next login.
     if (!(await tx.totp.useStep(user.id, step))) throw badCode();
     if (!(await tx.totp.confirm(user.id, now))) throw alreadyOn();
     await tx.recoveryCodes.replace(user.id, hashes, now);
-    await recordAudit(tx, { type: 'totp.enable', actorId: user.id, subjectId: user.id });
+    // A factor was added: a password-only sign-in that read "no second factor" just before is
+    // refused by the bump, and sessions opened without the factor end here (ASVS 7.4.3), listed
+    // after the bump so none made meanwhile escapes; this one stays.
+    await tx.users.update(user.id, { bumpSecurityVersion: true }, now);
+    const others = (await tx.sessions.listActive(user.id, now))
+      .map((x) => x.id)
+      .filter((id) => id !== currentSessionId);
+    const ended = await endSessionsIn(s, tx, others, now);
+    await recordAudit(tx, {
+      type: 'totp.enable',
+      actorId: user.id,
+      subjectId: user.id,
+      details: { sessions_ended: others },
+    });
+    return ended;
   });
-  // A factor was added: sessions opened without it end (ASVS 7.4.3); this one stays.
-  await endOtherSessions(s, user.id, currentSessionId);
+  s.revocations.apply(entries);
   return codes;
 }
 
