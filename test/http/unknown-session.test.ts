@@ -77,6 +77,34 @@ for (const db of testDatabases()) {
       }
     });
 
+    it('POST /revoke with a validly signed token of an unknown sid wrote a revocation and an audit entry: nothing is written', async () => {
+      const user = await registerAndLogin(apiA, 'revokeforged');
+      const store = a.app.services.store;
+      const before = (await store.revocations.listActive(clock())).length;
+      const sids = Array.from({ length: 5 }, () => randomUUID());
+      for (const sid of sids) {
+        const forged = forge(user.tokens.access_token, { sid }, clock());
+        const answer = await apiA.post('/revoke', { token: forged }, { form: true });
+        assert.equal(answer.status, 200, answer.text);
+      }
+      assert.equal((await store.revocations.listActive(clock())).length, before);
+      const entries = await store.audit.list({ limit: 1000 });
+      const named = entries.filter((e) => sids.some((sid) => e.details.includes(sid)));
+      assert.deepEqual(named, []);
+      // The real session still works, and revoking its own token still ends it.
+      assert.equal((await apiA.get('/users/me', { token: user.tokens.access_token })).status, 200);
+      const revoked = await apiA.post(
+        '/revoke',
+        { token: user.tokens.access_token },
+        { form: true },
+      );
+      assert.equal(revoked.status, 200);
+      assertInvalidToken(
+        await apiA.get('/users/me', { token: user.tokens.access_token }),
+        'after revoke',
+      );
+    });
+
     it('a validly signed token naming another user’s real session was accepted: 401 invalid_token', async () => {
       const victim = await registerAndLogin(apiA, 'victim');
       const other = await registerAndLogin(apiA, 'other');

@@ -189,8 +189,11 @@ export async function endSessionsIn(
   sessionIds: readonly string[],
   now: number,
 ): Promise<Revocation[]> {
-  const entries = s.revocations.sessionEntries(sessionIds);
-  for (const id of sessionIds) await tx.sessions.revoke(id, now);
+  // Only sessions this call ended get an entry: an unknown id (a token signed for a session that
+  // never existed) or one already ended writes nothing, so /revoke cannot be used to fill the table.
+  const ended: string[] = [];
+  for (const id of sessionIds) if (await tx.sessions.revoke(id, now)) ended.push(id);
+  const entries = s.revocations.sessionEntries(ended);
   for (const entry of entries) await tx.revocations.insert(entry);
   return entries;
 }
@@ -205,10 +208,12 @@ export async function endSessions(
   const now = s.clock();
   const entries = await s.store.transaction(async (tx) => {
     const made = await endSessionsIn(s, tx, sessionIds, now);
+    // Nothing ended, nothing to record.
+    if (made.length === 0) return made;
     await recordAudit(tx, {
       ...event,
       at: now,
-      details: { ...event.details, session_ids: [...sessionIds] },
+      details: { ...event.details, session_ids: made.map((entry) => entry.subject) },
     });
     return made;
   });
