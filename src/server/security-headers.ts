@@ -63,7 +63,17 @@ export function securityHeaders(
 }
 
 // Headers a browser script of an allowed origin may read from a response.
-const EXPOSED = ['www-authenticate', 'retry-after', 'location', 'ratelimit', 'ratelimit-policy'];
+// Exactly the headers the server sends that a browser app may need to read (rate-limit.ts names
+// the RateLimit-* ones).
+const EXPOSED = [
+  'www-authenticate',
+  'retry-after',
+  'location',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'ratelimit-policy',
+];
 const ALLOWED_HEADERS = ['authorization', 'content-type', 'x-csrf-token'];
 
 async function plugin(app: FastifyInstance, opts: { config: Config }): Promise<void> {

@@ -172,6 +172,26 @@ for (const db of testDatabases()) {
       assert.match(answer.headers.get('access-control-expose-headers') ?? '', /www-authenticate/);
     });
 
+    it('CORS exposed ratelimit and ratelimit-policy while the server sends RateLimit-Limit, -Remaining, -Reset: the ones sent are exposed', async () => {
+      const answer = await fetch(new URL('/register', server.url), {
+        method: 'POST',
+        headers: { origin: ALLOWED, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const sent = [
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+        'ratelimit-policy',
+      ];
+      for (const name of sent) assert.ok(answer.headers.get(name) !== null, `${name} is sent`);
+      const exposed = (answer.headers.get('access-control-expose-headers') ?? '')
+        .split(',')
+        .map((x) => x.trim().toLowerCase());
+      for (const name of sent) assert.ok(exposed.includes(name), `${name} is exposed`);
+      assert.ok(!exposed.includes('ratelimit'), 'no header name the server never sends');
+    });
+
     it('CORS: a preflight from an allowed origin is answered with the methods and headers the API takes', async () => {
       const answer = await fetch(new URL('/users/me', server.url), {
         method: 'OPTIONS',
