@@ -266,6 +266,49 @@ for (const db of testDatabases()) {
       );
     });
 
+    it('PATCH to a confidential method issues the first secret once (200 with client_secret); back to none drops it', async () => {
+      const token = admin.tokens.access_token;
+      const made = await create({ name: 'Switching', redirect_uris: ['https://sw.example/cb'] });
+      const id = made.body.client_id;
+      const up = await api.patch<ClientBody>(
+        `/admin/clients/${id}`,
+        { token_endpoint_auth_method: 'client_secret_post' },
+        { token },
+      );
+      assert.equal(up.status, 200, up.text);
+      assert.deepEqual(Object.keys(up.body).sort(), CLIENT_FIELDS);
+      const secret = up.body.client_secret as string;
+      assert.ok(secret.length >= 32);
+      secrets.push(secret);
+      const { verifyClientSecret } = await import('../../src/auth/clients/index.ts');
+      const s = server.app.services;
+      assert.equal((await verifyClientSecret(s, id, secret))?.clientId, id);
+      const basic = await api.patch<ClientBody>(
+        `/admin/clients/${id}`,
+        { token_endpoint_auth_method: 'client_secret_basic' },
+        { token },
+      );
+      assert.equal(basic.status, 200, basic.text);
+      assert.deepEqual(
+        Object.keys(basic.body).sort(),
+        VIEW_FIELDS,
+        'no new secret: it keeps its own',
+      );
+      assert.equal((await verifyClientSecret(s, id, secret))?.clientId, id);
+      const down = await api.patch<ClientBody>(
+        `/admin/clients/${id}`,
+        { token_endpoint_auth_method: 'none' },
+        { token },
+      );
+      assert.equal(down.status, 200, down.text);
+      assert.deepEqual(Object.keys(down.body).sort(), VIEW_FIELDS);
+      assert.equal(
+        await verifyClientSecret(s, id, secret),
+        undefined,
+        'a public client has no secret',
+      );
+    });
+
     it('DELETE ends the sessions of that client at once: 204, its access token 401, its refresh 400, others untouched', async () => {
       const token = admin.tokens.access_token;
       const made = await create({ name: 'Doomed', redirect_uris: ['https://d.example/cb'] });
