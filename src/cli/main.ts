@@ -14,6 +14,14 @@ Commands:
                                            SECRET_KEY changed without PREVIOUS_SECRET_KEYS)
   user import FILE                         import users from a JSON or CSV export, password hashes kept
                                            (bcrypt, argon2, scrypt, PBKDF2); rejected rows reported
+  client create --name NAME --redirect-uri URI [--redirect-uri URI …]
+         [--post-logout-redirect-uri URI …] [--confidential] [--first-party]
+         [--grant authorization_code,refresh_token,client_credentials] [--scope "read write"]
+                                           register an OAuth client; prints it as JSON (the
+                                           client_secret of a confidential client only this once)
+  client list | show ID | delete ID | rotate-secret ID
+                                           list, show or delete clients (delete ends their
+                                           sessions); a new secret for a confidential client
   keys rotate                              add a new signing key; old ones verify until their tokens expire
   keys list                                list signing keys
   keys reseal                              re-seal every TOTP secret with SECRET_KEY (after a rotation,
@@ -28,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serve,
   migrate: async () => (await import('./migrate.ts')).migrate,
   user: async () => (await import('./user.ts')).user,
+  client: async () => (await import('./client.ts')).client,
   keys: async () => (await import('./keys.ts')).keys,
   audit: async () => (await import('./audit.ts')).audit,
 };

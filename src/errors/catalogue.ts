@@ -64,6 +64,9 @@ export const ERRORS = {
   invalid_or_expired_token: { status: 400, oauth: 'invalid_request' },
   too_many_requests: { status: 429, oauth: 'invalid_request', oauthStatus: 400 },
 
+  // The client registry.
+  client_not_confidential: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
+
   // Refusals for a while: the lockout and the rate limit keep their status and Retry-After on
   // /token, so a client backs off instead of reporting bad credentials.
   too_many_attempts: { status: 429, oauth: 'too_many_attempts' },

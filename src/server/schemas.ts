@@ -1,6 +1,6 @@
 // JSON schemas shared by the routes. Response schemas double as a filter: a field that is not listed
 // (a password hash, a secret) can never reach a client.
-import type { User } from '../store/index.ts';
+import type { Client, User } from '../store/index.ts';
 
 export const userSchema = {
   $id: 'User',
@@ -49,6 +49,79 @@ export function userView(user: User): UserView {
     is_verified: user.isVerified,
     scopes: user.scopes,
     created_at: new Date(user.createdAt).toISOString(),
+  };
+}
+
+const clientProperties = {
+  client_id: { type: 'string' },
+  name: { type: 'string' },
+  redirect_uris: { type: 'array', items: { type: 'string' } },
+  post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
+  grant_types: {
+    type: 'array',
+    items: { type: 'string', enum: ['authorization_code', 'refresh_token', 'client_credentials'] },
+  },
+  scope: { type: 'string', description: 'Space-delimited scopes the client may ask for.' },
+  token_endpoint_auth_method: {
+    type: 'string',
+    enum: ['none', 'client_secret_basic', 'client_secret_post'],
+    description: '`none` for a public client; confidential clients have a secret.',
+  },
+  id_token_signed_response_alg: { type: 'string', enum: ['RS256', 'ES256'] },
+  first_party: { type: 'boolean', description: 'First-party clients skip the consent page.' },
+  created_at: { type: 'string', format: 'date-time' },
+} as const;
+
+const clientRequired = Object.keys(clientProperties);
+
+// No secret_hash here: the schema is also the filter of what leaves the server.
+export const clientSchema = {
+  $id: 'Client',
+  type: 'object',
+  description: 'A registered OAuth client.',
+  required: clientRequired,
+  additionalProperties: false,
+  properties: clientProperties,
+} as const;
+
+export const clientWithSecretSchema = {
+  $id: 'ClientWithSecret',
+  type: 'object',
+  description:
+    'A client just registered; `client_secret` (confidential clients only) is shown once.',
+  required: clientRequired,
+  additionalProperties: false,
+  properties: {
+    ...clientProperties,
+    client_secret: { type: 'string', description: 'Shown only in this answer; stored as a hash.' },
+  },
+} as const;
+
+export interface ClientView {
+  client_id: string;
+  name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  scope: string;
+  token_endpoint_auth_method: string;
+  id_token_signed_response_alg: string;
+  first_party: boolean;
+  created_at: string;
+}
+
+export function clientView(client: Client): ClientView {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    grant_types: client.grantTypes,
+    scope: client.scope.join(' '),
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    first_party: client.firstParty,
+    created_at: new Date(client.createdAt).toISOString(),
   };
 }
 
@@ -149,6 +222,8 @@ export function errorResponses(
 
 export const sharedSchemas = [
   userSchema,
+  clientSchema,
+  clientWithSecretSchema,
   problemSchema,
   oauthErrorSchema,
   tokenPairSchema,

@@ -26,6 +26,7 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'totp_credentials.user_id': 'id',
   'recovery_codes.user_id': 'id',
   'mfa_challenges.token_hash': 'id',
+  'clients.client_id': 'id',
 };
 
 const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
@@ -40,6 +41,7 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   totp_credentials_pkey: 'id',
   recovery_codes_pkey: 'id',
   mfa_challenges_pkey: 'id',
+  clients_pkey: 'id',
 };
 
 const SQLITE_UNIQUE = /^UNIQUE constraint failed: ([\w.]+)/;

@@ -2,6 +2,7 @@
 import { type Kysely, sql } from 'kysely';
 import { type AccountTokenRepository, createAccountTokenRepository } from './account-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit-log.ts';
+import { type ClientRepository, createClientRepository } from './clients.ts';
 import type { Database } from './database.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
@@ -19,6 +20,7 @@ import { createUserRepository, type UserRepository } from './users.ts';
 
 export * from './account-tokens.ts';
 export * from './audit-log.ts';
+export * from './clients.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
 export * from './mfa-challenges.ts';
@@ -41,6 +43,7 @@ export interface Store {
   totp: TotpRepository;
   recoveryCodes: RecoveryCodeRepository;
   mfaChallenges: MfaChallengeRepository;
+  clients: ClientRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -84,6 +87,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     totp: createTotpRepository(db),
     recoveryCodes: createRecoveryCodeRepository(db),
     mfaChallenges: createMfaChallengeRepository(db),
+    clients: createClientRepository(db),
   };
 }
 

@@ -115,6 +115,23 @@ export interface MfaChallengesTable {
   security_version: number;
 }
 
+/** OAuth clients. URI lists are JSON arrays of strings; grant_types and scope are space-delimited. */
+export interface ClientsTable {
+  client_id: string;
+  name: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  grant_types: string;
+  scope: string;
+  token_endpoint_auth_method: string;
+  id_token_signed_response_alg: string;
+  first_party: number;
+  /** Null for public clients. */
+  secret_hash: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -127,4 +144,5 @@ export interface Schema {
   totp_credentials: TotpCredentialsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  clients: ClientsTable;
 }

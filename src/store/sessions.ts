@@ -24,6 +24,8 @@ export interface SessionRepository {
   create(s: NewSession): Promise<void>;
   findById(id: string): Promise<Session | undefined>;
   listActive(userId: string, now: number): Promise<Session[]>;
+  /** Ids of the unrevoked sessions of a client, expired or not (their tokens may still be live). */
+  listOpenIdsOfClient(clientId: string): Promise<string[]>;
   /** Extends a live session; false if it has been revoked (or is gone). */
   touch(id: string, lastUsedAt: number, expiresAt: number): Promise<boolean>;
   revoke(id: string, now: number): Promise<boolean>;
@@ -96,6 +98,18 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
         .orderBy('id', 'desc')
         .execute();
       return rows.map(toSession);
+    },
+
+    async listOpenIdsOfClient(clientId: string): Promise<string[]> {
+      if (hasNul(clientId)) return [];
+      const rows = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => row.id);
     },
 
     async touch(id: string, lastUsedAt: number, expiresAt: number): Promise<boolean> {

@@ -13,6 +13,8 @@ export interface World {
   admin: Account;
   target: Account;
   sessionId: string;
+  /** A registered confidential client, for the /admin/clients/{client_id} routes. */
+  clientId: string;
 }
 
 export async function newWorld(server: TestServer, api: Client): Promise<World> {
@@ -20,7 +22,23 @@ export async function newWorld(server: TestServer, api: Client): Promise<World> 
   const target = await registerAndLogin(api, 'fztgt');
   const admin = await superuser(server, api);
   const sid = decodeJwt(actor.tokens.access_token).sid;
-  return { actor, admin, target, sessionId: typeof sid === 'string' ? sid : '' };
+  const made = await api.post<{ client_id: string }>(
+    '/admin/clients',
+    {
+      name: 'Fuzzed app',
+      redirect_uris: ['https://app.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    { token: admin.tokens.access_token },
+  );
+  if (made.status !== 201) throw new Error(`client create failed: ${made.status} ${made.text}`);
+  return {
+    actor,
+    admin,
+    target,
+    sessionId: typeof sid === 'string' ? sid : '',
+    clientId: made.body.client_id,
+  };
 }
 
 /** Placeholders the generators write and `resolve` replaces with the world's current values. */
@@ -36,6 +54,7 @@ export const PLACEHOLDERS = {
   '@@TARGET_ID@@': (w: World) => w.target.id,
   '@@ADMIN_ID@@': (w: World) => w.admin.id,
   '@@SESSION_ID@@': (w: World) => w.sessionId,
+  '@@CLIENT_ID@@': (w: World) => w.clientId,
   '@@USERNAME@@': (w: World) => w.actor.username,
   '@@EMAIL@@': (w: World) => w.actor.email,
   '@@PASSWORD@@': (w: World) => w.actor.password,
@@ -105,7 +124,14 @@ export function routesOf(document: unknown): Route[] {
   return routes;
 }
 
-const TABLES = ['users', 'sessions', 'refresh_tokens', 'revocations', 'signing_keys'] as const;
+const TABLES = [
+  'users',
+  'sessions',
+  'refresh_tokens',
+  'revocations',
+  'signing_keys',
+  'clients',
+] as const;
 
 /** Every row of every table but the audit log, as one text; and the audit head. */
 export async function snapshot(db: Database): Promise<{ state: string; auditSeq: number }> {

@@ -19,6 +19,7 @@ import {
 } from '../support/postgres.ts';
 import { accountSecurityCases } from './cases-account-security.ts';
 import { auditCases } from './cases-audit.ts';
+import { clientCases } from './cases-clients.ts';
 import { hotPathCases } from './cases-hot-paths.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
@@ -34,6 +35,7 @@ const cases: StoreCase[] = [
   ...auditCases,
   ...accountSecurityCases,
   ...hotPathCases,
+  ...clientCases,
 ];
 
 for (const kind of testDatabases()) {

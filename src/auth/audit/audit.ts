@@ -22,7 +22,11 @@ export type AuditType =
   | 'totp.enable'
   | 'totp.disable'
   | 'admin.totp_reset'
-  | 'totp.recovery_used';
+  | 'totp.recovery_used'
+  | 'client.create'
+  | 'client.update'
+  | 'client.delete'
+  | 'client.secret_rotate';
 
 export interface AuditEvent {
   type: AuditType;

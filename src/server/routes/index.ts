@@ -10,6 +10,7 @@ import * as mail from './account-mail.ts';
 import * as admin from './admin.ts';
 import * as audit from './audit.ts';
 import * as browser from './browser.ts';
+import * as clients from './clients.ts';
 import * as oauth from './oauth.ts';
 import * as pages from './pages.ts';
 import * as totp from './totp.ts';
@@ -69,6 +70,12 @@ export async function routes(
   r.delete('/admin/users/:id/sessions', { guard: superuser }, admin.endSessions);
   r.delete('/admin/users/:id', { guard: superuser }, admin.deleteUser);
   r.get('/admin/audit', { guard: superuser }, audit.auditLog);
+  r.get('/admin/clients', { guard: superuser }, clients.list);
+  r.post('/admin/clients', { guard: superuser }, clients.create);
+  r.get('/admin/clients/:client_id', { guard: superuser }, clients.show);
+  r.patch('/admin/clients/:client_id', { guard: superuser }, clients.update);
+  r.delete('/admin/clients/:client_id', { guard: superuser }, clients.remove);
+  r.post('/admin/clients/:client_id/secret', { guard: superuser }, clients.rotateSecret);
 
   // Cookie mode for the web pages (the CSRF checks are in the handlers and the guard).
   r.post('/login', { limit: 'login' }, browser.login);

@@ -6,6 +6,7 @@ import * as accountTokens from './2026_11_23_000003_account_tokens.ts';
 import * as totp from './2026_11_23_000004_totp.ts';
 import * as securityVersion from './2026_11_24_000001_security_version.ts';
 import * as revocationCursor from './2026_11_24_000002_revocation_cursor.ts';
+import * as clients from './2026_12_03_000001_clients.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
@@ -14,6 +15,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000004_totp': totp,
   '2026_11_24_000001_security_version': securityVersion,
   '2026_11_24_000002_revocation_cursor': revocationCursor,
+  '2026_12_03_000001_clients': clients,
 };
 
 export const migrationProvider: MigrationProvider = {

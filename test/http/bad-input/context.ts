@@ -2,7 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { decodeJwt } from 'jose';
 import { register } from '../../../src/auth/accounts/index.ts';
-import type { Session, User } from '../../../src/store/index.ts';
+import type { Client as OAuthClient, Session, User } from '../../../src/store/index.ts';
 import {
   type Client,
   login,
@@ -30,6 +30,8 @@ export interface Ctx {
   target: Account;
   /** The superuser of the whole run (admin endpoints and /introspect). */
   admin: Account;
+  /** A confidential client the /admin/clients/{client_id} endpoints act on. */
+  clientId: string;
 }
 
 /** A superuser made the way an operator makes one (the rule the CLI calls), then logged in. */
@@ -45,12 +47,23 @@ export async function newContext(api: Client, admin: Account): Promise<Ctx> {
   const target = await registerAndLogin(api, 'badtarget');
   const sid = decodeJwt(spare.access_token).sid;
   if (typeof sid !== 'string') throw new Error('access token without sid');
-  return { actor, spare, spareSid: sid, target, admin };
+  const made = await api.post<{ client_id: string }>(
+    '/admin/clients',
+    {
+      name: 'Bad-input app',
+      redirect_uris: ['https://app.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    { token: admin.tokens.access_token },
+  );
+  if (made.status !== 201) throw new Error(`client create failed: ${made.status} ${made.text}`);
+  return { actor, spare, spareSid: sid, target, admin, clientId: made.body.client_id };
 }
 
 export interface Snapshot {
   users: User[];
   sessions: Record<string, Session[]>;
+  clients: OAuthClient[];
 }
 
 /** Every user with all fields, and the active sessions of the context's users. */
@@ -64,7 +77,9 @@ export async function snapshot(server: TestServer, ctx: Ctx): Promise<Snapshot> 
   for (const who of [ctx.actor, ctx.target, ctx.admin]) {
     sessions[who.id] = await store.sessions.listActive(who.id, now);
   }
-  return { users, sessions };
+  const clients = await store.clients.list({ limit: 1000 });
+  if (clients.length >= 1000) throw new Error('snapshot: more than 999 clients, raise the limit');
+  return { users, sessions, clients };
 }
 
 /** What differs between two snapshots, in a few lines (a full deepEqual diff would be pages long). */
@@ -92,5 +107,14 @@ export function changes(before: Snapshot, after: Snapshot): string[] {
       );
     }
   }
+  const clientsBefore = new Map(before.clients.map((c) => [c.clientId, c]));
+  const clientsAfter = new Map(after.clients.map((c) => [c.clientId, c]));
+  for (const [id, c] of clientsAfter) {
+    const old = clientsBefore.get(id);
+    if (!old) out.push(`client ${id} was created`);
+    else if (!isDeepStrictEqual(old, c)) out.push(`client ${id} changed`);
+  }
+  for (const id of clientsBefore.keys())
+    if (!clientsAfter.has(id)) out.push(`client ${id} was deleted`);
   return out;
 }
