@@ -21,6 +21,8 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'sessions.id': 'id',
   'refresh_tokens.token_hash': 'id',
   'signing_keys.kid': 'id',
+  // One current key per algorithm (a concurrent rotation): another key took the place.
+  'signing_keys.alg': 'id',
   'revocations.id': 'id',
   'account_tokens.token_hash': 'id',
   'totp_credentials.user_id': 'id',
@@ -36,6 +38,7 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   sessions_pkey: 'id',
   refresh_tokens_pkey: 'id',
   signing_keys_pkey: 'id',
+  signing_keys_current_alg: 'id',
   revocations_pkey: 'id',
   account_tokens_pkey: 'id',
   totp_credentials_pkey: 'id',

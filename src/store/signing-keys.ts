@@ -15,6 +15,8 @@ export interface SigningKey {
 export interface SigningKeyRepository {
   list(): Promise<SigningKey[]>;
   insert(k: SigningKey): Promise<void>;
+  /** Insert a current key unless its algorithm has one already; false if it had (nothing written). */
+  insertCurrent(k: SigningKey): Promise<boolean>;
   retire(kid: string, now: number): Promise<void>;
   delete(kid: string): Promise<void>;
 }
@@ -45,6 +47,25 @@ export function createSigningKeyRepository(db: Kysely<Schema>): SigningKeyReposi
           })
           .execute(),
       );
+    },
+
+    async insertCurrent(k: SigningKey): Promise<boolean> {
+      // ON CONFLICT on the partial index: a racing instance's key wins, this one is dropped, and
+      // PostgreSQL waits for the other transaction instead of failing this one.
+      const rows = await db
+        .insertInto('signing_keys')
+        .values({
+          kid: k.kid,
+          alg: k.alg,
+          public_jwk: k.publicJwk,
+          private_jwk: k.privateJwk,
+          created_at: k.createdAt,
+          retired_at: null,
+        })
+        .onConflict((oc) => oc.column('alg').where('retired_at', 'is', null).doNothing())
+        .returning('kid')
+        .execute();
+      return rows.length === 1;
     },
 
     async retire(kid: string, now: number): Promise<void> {

@@ -69,7 +69,11 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       k.retiredAt + options.accessTokenTtlSeconds * 1000 + RETIREMENT_MARGIN_MS > now;
     const rows = (await options.store.signingKeys.list()).filter((k) => k.alg === algorithm);
     if (!rows.some((k) => k.retiredAt === null)) {
-      await options.store.signingKeys.insert(await generateSigningKey(algorithm, sealKey, now));
+      // One current key per algorithm (a partial unique index): of instances starting together on
+      // an empty table one key wins and all of them sign with it, so none refuses another's tokens.
+      await options.store.signingKeys.insertCurrent(
+        await generateSigningKey(algorithm, sealKey, now),
+      );
       return reload();
     }
     keys = await Promise.all(rows.filter(keepUntil).map((row) => loadKey(row, openKeys)));

@@ -103,15 +103,43 @@ export const tokenCases: StoreCase[] = [
     },
   },
   {
+    name: 'signing keys: one current key per algorithm (insertCurrent yields to the first, insert conflicts)',
+    async run({ store }) {
+      const key = (kid: string, alg: string, createdAt: number): SigningKey => ({
+        kid,
+        alg,
+        publicJwk: JSON.stringify({ kid }),
+        privateJwk: `sealed ${kid}`,
+        createdAt,
+        retiredAt: null,
+      });
+      assert.equal(await store.signingKeys.insertCurrent(key('es-1', 'ES256', T0)), true);
+      assert.equal(await store.signingKeys.insertCurrent(key('es-2', 'ES256', T0 + 1)), false);
+      await assert.rejects(store.signingKeys.insert(key('es-3', 'ES256', T0 + 2)), isIdConflict);
+      assert.equal(await store.signingKeys.insertCurrent(key('rs-1', 'RS256', T0 + 3)), true);
+      await store.signingKeys.retire('es-1', T0 + 4);
+      assert.equal(await store.signingKeys.insertCurrent(key('es-4', 'ES256', T0 + 5)), true);
+      assert.deepEqual(
+        (await store.signingKeys.list()).map((k) => [k.kid, k.retiredAt]),
+        [
+          ['es-1', T0 + 4],
+          ['rs-1', null],
+          ['es-4', null],
+        ],
+      );
+    },
+  },
+  {
     name: 'signing keys: insert, list by creation, retire once, delete',
     async run({ store }) {
       const key = (
         kid: string,
         createdAt: number,
         retiredAt: number | null = null,
+        alg = 'ES256',
       ): SigningKey => ({
         kid,
-        alg: 'ES256',
+        alg,
         publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', kid, x: 'xx', y: 'yy' }),
         privateJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', kid, d: 'dd' }),
         createdAt,
@@ -120,7 +148,8 @@ export const tokenCases: StoreCase[] = [
       assert.deepEqual(await store.signingKeys.list(), []);
       const newest = key('k-new', FAR_FUTURE);
       const oldest = key('k-old', T0, T0 + 5);
-      const middle = key('k-mid', T0 + 10);
+      // One current key per algorithm: the middle one is of another.
+      const middle = key('k-mid', T0 + 10, null, 'RS256');
       for (const k of [newest, oldest, middle]) await store.signingKeys.insert(k);
       assert.deepEqual(await store.signingKeys.list(), [oldest, middle, newest]);
       await assert.rejects(store.signingKeys.insert(key('k-mid', 1)), isIdConflict);

@@ -7,6 +7,7 @@ import * as totp from './2026_11_23_000004_totp.ts';
 import * as securityVersion from './2026_11_24_000001_security_version.ts';
 import * as revocationCursor from './2026_11_24_000002_revocation_cursor.ts';
 import * as clients from './2026_12_03_000001_clients.ts';
+import * as oneCurrentSigningKey from './2026_12_03_000002_one_current_signing_key.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
@@ -16,6 +17,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_24_000001_security_version': securityVersion,
   '2026_11_24_000002_revocation_cursor': revocationCursor,
   '2026_12_03_000001_clients': clients,
+  '2026_12_03_000002_one_current_signing_key': oneCurrentSigningKey,
 };
 
 export const migrationProvider: MigrationProvider = {
