@@ -7,8 +7,8 @@ import {
   listUsers as listAccounts,
 } from '../../auth/accounts/index.ts';
 import { endAllSessionsOf } from '../../auth/sessions/index.ts';
-import { ValidationError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
+import { cursorOf, page, pageLimit, pageQuery, pageSchema } from '../pagination.ts';
 import { route } from '../route.ts';
 import { errorResponses, object, ref, str, userView } from '../schemas.ts';
 
@@ -22,17 +22,8 @@ interface ListQuery {
   q?: string;
 }
 
-// The cursor is the last id of the previous page, opaque to clients.
-const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9a-f-]{36}$/.test(id)) {
-    throw new ValidationError('The cursor is invalid.', [
-      { field: 'cursor', message: 'not a cursor from this API' },
-    ]);
-  }
-  return id;
-}
+// The cursor is the last id of the previous page.
+const cursor = cursorOf(/^[0-9a-f-]{36}$/);
 
 export const listUsers = route<{ Querystring: ListQuery }>({
   schema: {
@@ -40,37 +31,19 @@ export const listUsers = route<{ Querystring: ListQuery }>({
     summary: 'List users (cursor pagination)',
     security,
     querystring: object([], {
-      limit: {
-        type: 'string',
-        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
-        description: '1–200, default 50',
-      },
-      cursor: str(512),
+      ...pageQuery,
       q: str(320),
     }),
     response: {
-      200: {
-        type: 'object',
-        required: ['items', 'next_cursor'],
-        properties: {
-          items: { type: 'array', items: ref('User') },
-          next_cursor: { type: ['string', 'null'] },
-        },
-      },
+      200: pageSchema('User'),
       ...errorResponses([401, 403, 422]),
     },
   },
   handler: (s) => async (request) => {
-    const limit = Number(request.query.limit ?? 50);
-    const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
-    // One extra row tells whether another page exists.
+    const limit = pageLimit(request.query.limit);
+    const after = cursor.decode(request.query.cursor);
     const rows = await listAccounts(s, { limit: limit + 1, after, q: request.query.q });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(userView),
-      next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-    };
+    return page(rows, limit, userView, (last) => cursor.encode(last.id));
   },
 });
 

@@ -1,6 +1,7 @@
 // GET /admin/audit: the audit log for superusers, newest first, with filters and cursor pagination.
 import { type AuditEntry, type AuditQuery, listAudit } from '../../auth/audit/index.ts';
 import { ValidationError } from '../../errors/index.ts';
+import { cursorOf, page, pageLimit } from '../pagination.ts';
 import { route } from '../route.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -92,18 +93,8 @@ function time(value: string | undefined, field: string): number | undefined {
   return ms;
 }
 
-// The cursor is the seq of the last entry of the previous page, opaque to clients.
-const encodeCursor = (seq: number): string => Buffer.from(`a${seq}`, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const seq = /^a([1-9]\d{0,15})$/.exec(text)?.[1];
-  if (seq === undefined) {
-    throw new ValidationError('The cursor is invalid.', [
-      { field: 'cursor', message: 'not a cursor from this API' },
-    ]);
-  }
-  return Number(seq);
-}
+// The cursor is the seq of the last entry of the previous page.
+const cursor = cursorOf(/^a[1-9]\d{0,15}$/);
 
 function view(e: AuditEntry): Record<string, unknown> {
   let details: unknown;
@@ -137,9 +128,10 @@ export const auditLog = route<{ Querystring: AuditListQuery }>({
   },
   handler: (s) => async (request) => {
     const q = request.query;
-    const limit = Number(q.limit ?? 50);
+    const limit = pageLimit(q.limit);
     const query: AuditQuery = { limit: limit + 1 };
-    if (q.cursor) query.beforeSeq = decodeCursor(q.cursor);
+    const before = cursor.decode(q.cursor);
+    if (before !== undefined) query.beforeSeq = Number(before.slice(1));
     if (q.type) query.types = q.type.split(',');
     if (q.user) query.userId = q.user;
     if (q.actor) query.actorId = q.actor;
@@ -148,13 +140,7 @@ export const auditLog = route<{ Querystring: AuditListQuery }>({
     const until = time(q.until, 'until');
     if (since !== undefined) query.since = since;
     if (until !== undefined) query.until = until;
-    // One extra row tells whether another page exists.
     const rows = await listAudit(s, query);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(view),
-      next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null,
-    };
+    return page(rows, limit, view, (last) => cursor.encode(`a${last.seq}`));
   },
 });

@@ -11,8 +11,8 @@ import {
   rotateClientSecret,
   updateClient,
 } from '../../auth/clients/index.ts';
-import { ValidationError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
+import { cursorOf, page, pageLimit, pageQuery, pageSchema } from '../pagination.ts';
 import { route } from '../route.ts';
 import { clientView, errorResponses, object, ref, str } from '../schemas.ts';
 
@@ -45,17 +45,8 @@ const inputFields = {
   first_party: { type: 'boolean' },
 };
 
-// The cursor is the last client_id of the previous page, opaque to clients.
-const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-    throw new ValidationError('The cursor is invalid.', [
-      { field: 'cursor', message: 'not a cursor from this API' },
-    ]);
-  }
-  return id;
-}
+// The cursor is the last client_id of the previous page.
+const cursor = cursorOf(/^[A-Za-z0-9_-]{1,64}$/);
 
 export const list = route<{ Querystring: { limit?: string; cursor?: string } }>({
   schema: {
@@ -63,36 +54,18 @@ export const list = route<{ Querystring: { limit?: string; cursor?: string } }>(
     summary: 'List OAuth clients (cursor pagination, in client_id order)',
     security,
     querystring: object([], {
-      limit: {
-        type: 'string',
-        pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$',
-        description: '1–200, default 50',
-      },
-      cursor: str(512),
+      ...pageQuery,
     }),
     response: {
-      200: {
-        type: 'object',
-        required: ['items', 'next_cursor'],
-        properties: {
-          items: { type: 'array', items: ref('Client') },
-          next_cursor: { type: ['string', 'null'] },
-        },
-      },
+      200: pageSchema('Client'),
       ...errorResponses([401, 403, 422]),
     },
   },
   handler: (s) => async (request) => {
-    const limit = Number(request.query.limit ?? 50);
-    const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
-    // One extra row tells whether another page exists.
+    const limit = pageLimit(request.query.limit);
+    const after = cursor.decode(request.query.cursor);
     const rows = await listClients(s, { limit: limit + 1, after });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(clientView),
-      next_cursor: rows.length > limit && last ? encodeCursor(last.clientId) : null,
-    };
+    return page(rows, limit, clientView, (last) => cursor.encode(last.clientId));
   },
 });
 
