@@ -1,51 +1,32 @@
 // The `portcullis` command as an operator uses it: create users, set passwords, rotate keys, and
 // start-up refusing bad configuration. Real processes, a real server, a real database.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { claimsOf, headerOf, wait } from '../support/fixtures.ts';
 import { client, login } from '../support/http.ts';
-import { createTempPgDatabase, testDatabases } from '../support/postgres.ts';
-import { cli, type ServerProcess, serveProcess } from '../support/process.ts';
+import { testDatabases } from '../support/postgres.ts';
+import {
+  type CliWorld,
+  cli,
+  cliWorld,
+  type ServerProcess,
+  serveProcess,
+} from '../support/process.ts';
 
 for (const db of testDatabases()) {
   describe(`portcullis CLI on ${db}`, () => {
-    let dataDir: string;
+    let world: CliWorld;
     let env: Record<string, string>;
     let server: ServerProcess;
-    let drop = async () => {};
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
-      let databaseUrl = `sqlite:${join(dataDir, 'portcullis.db')}`;
-      if (db === 'postgres') {
-        const pg = await createTempPgDatabase();
-        databaseUrl = pg.url;
-        drop = pg.drop;
-      }
-      env = {
-        DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        PORT: '0',
-        ISSUER: 'http://localhost:8000',
-        NODE_ENV: 'test',
-        PASSWORD_HASH_MEMORY_KIB: '1024',
-        PASSWORD_HASH_TIME_COST: '1',
-        KEYS_RELOAD_SECONDS: '1',
-        LOG_LEVEL: 'info',
-      };
-      const migrated = await cli(['migrate'], env);
-      assert.equal(migrated.code, 0, migrated.stderr);
-      assert.match(migrated.stdout, /Applied: 2026_11_23_000001_initial/);
-      server = await serveProcess(env);
+      world = await cliWorld(db, 'portcullis-cli-', { KEYS_RELOAD_SECONDS: '1' });
+      ({ env, server } = world);
+      assert.match(world.migrated.stdout, /Applied: 2026_11_23_000001_initial/);
     });
-    after(async () => {
-      await server?.stop();
-      await drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => world?.close());
 
     it('migrate is idempotent', async () => {
       const again = await cli(['migrate'], env);

@@ -3,14 +3,11 @@
 // show never print a secret, rotate-secret prints a new one, delete ends the client's sessions
 // (another process's revocation reaches the server by its poll), and bad input exits non-zero.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { wait } from '../support/fixtures.ts';
 import { client, newIdentity } from '../support/http.ts';
-import { createTempPgDatabase, testDatabases } from '../support/postgres.ts';
-import { cli, type ServerProcess, serveProcess } from '../support/process.ts';
+import { testDatabases } from '../support/postgres.ts';
+import { type CliWorld, cli, cliWorld, type ServerProcess } from '../support/process.ts';
 
 interface ClientJson {
   client_id: string;
@@ -26,40 +23,16 @@ interface ClientJson {
 
 for (const db of testDatabases()) {
   describe(`portcullis client on ${db}`, () => {
-    let dataDir: string;
+    let world: CliWorld;
     let env: Record<string, string>;
     let server: ServerProcess;
-    let drop = async () => {};
     const secrets: string[] = [];
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'portcullis-cli-clients-'));
-      let databaseUrl = `sqlite:${join(dataDir, 'portcullis.db')}`;
-      if (db === 'postgres') {
-        const pg = await createTempPgDatabase();
-        databaseUrl = pg.url;
-        drop = pg.drop;
-      }
-      env = {
-        DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        PORT: '0',
-        ISSUER: 'http://localhost:8000',
-        NODE_ENV: 'test',
-        PASSWORD_HASH_MEMORY_KIB: '1024',
-        PASSWORD_HASH_TIME_COST: '1',
-        REVOCATION_POLL_MS: '200',
-        LOG_LEVEL: 'info',
-      };
-      const migrated = await cli(['migrate'], env);
-      assert.equal(migrated.code, 0, migrated.stderr);
-      server = await serveProcess(env);
+      world = await cliWorld(db, 'portcullis-cli-clients-', { REVOCATION_POLL_MS: '200' });
+      ({ env, server } = world);
     });
-    after(async () => {
-      await server?.stop();
-      await drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => world?.close());
 
     it('client create (public) prints the client as JSON, without a secret', async () => {
       const made = await cli(

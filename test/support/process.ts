@@ -1,7 +1,10 @@
 // Running the real `portcullis` command and server as child processes.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTempPgDatabase, type TestDatabase } from './postgres.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'portcullis.mjs');
@@ -97,4 +100,52 @@ export function serveProcess(
       reject(new Error(`server exited (${code}) before listening:\n${output}`));
     });
   });
+}
+
+export interface CliWorld {
+  dataDir: string;
+  /** The environment every command and the server run with. */
+  env: Record<string, string>;
+  /** What `portcullis migrate` printed when the world was made. */
+  migrated: Ran;
+  server: ServerProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * A database of `db` migrated by the real `portcullis migrate`, and a real server on it, for the
+ * suites that run the CLI as operators do. `extra` adds settings to both.
+ */
+export async function cliWorld(
+  db: TestDatabase,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Promise<CliWorld> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const pg = db === 'postgres' ? await createTempPgDatabase() : undefined;
+  const env = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: pg?.url ?? `sqlite:${join(dataDir, 'portcullis.db')}`,
+    PORT: '0',
+    ISSUER: 'http://localhost:8000',
+    NODE_ENV: 'test',
+    PASSWORD_HASH_MEMORY_KIB: '1024',
+    PASSWORD_HASH_TIME_COST: '1',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  const migrated = await cli(['migrate'], env);
+  if (migrated.code !== 0) throw new Error(`portcullis migrate failed: ${migrated.stderr}`);
+  const server = await serveProcess(env);
+  return {
+    dataDir,
+    env,
+    migrated,
+    server,
+    async close() {
+      await server.stop();
+      await pg?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

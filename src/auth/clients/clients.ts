@@ -213,17 +213,8 @@ function hashSecret(secret: string): string {
   return SECRET_PREFIX + createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
 
-type ClientFields = Pick<
-  Client,
-  | 'name'
-  | 'redirectUris'
-  | 'postLogoutRedirectUris'
-  | 'grantTypes'
-  | 'scope'
-  | 'tokenEndpointAuthMethod'
-  | 'idTokenSignedResponseAlg'
-  | 'firstParty'
->;
+/** Every field a registration sets (the patchable ones but the secret). */
+type ClientFields = Required<Omit<ClientPatch, 'secretHash'>>;
 
 function checkFields(s: Uses<never, 'scopes'>, f: ClientFields): ClientFields {
   const errors: FieldError[] = [];

@@ -9,7 +9,7 @@ export {
   listOwnSessions,
   type Session,
 } from './own-sessions.ts';
-export { findRefreshToken } from './refresh-lookup.ts';
+
 export {
   type ClientInfo,
   endOtherSessions,
