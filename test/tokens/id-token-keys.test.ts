@@ -23,7 +23,8 @@ import { T0, withFreshStore } from '../store/harness.ts';
 import { claimsOf } from '../support/fixtures.ts';
 import { client, registerAndLogin } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';
-import { startServer, testClock } from '../support/server.ts';
+import { cli } from '../support/process.ts';
+import { startServer, testClock, testEnv } from '../support/server.ts';
 
 const ISSUER = 'http://localhost:8000';
 const TTL_SECONDS = 900;
@@ -475,6 +476,39 @@ for (const db of testDatabases()) {
         );
         const refused = await api.get('/users/me', { token: forged });
         assert.equal(refused.status, 401);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('portcullis keys rotate prints one line per algorithm in use; keys list shows what each key signs', async () => {
+      const SECRET = 'a-test-secret-of-at-least-thirty-two-bytes';
+      const server = await startServer({ db, env: { ALGORITHM: 'ES256', SECRET_KEY: SECRET } });
+      try {
+        const keys = server.app.services.keys;
+        const es = keys.signing().kid;
+        const rs = (await keys.idTokenSigning('RS256')).kid;
+        const env = testEnv(server.dataDir, server.databaseUrl, {
+          ALGORITHM: 'ES256',
+          SECRET_KEY: SECRET,
+        });
+        const rotated = await cli(['keys', 'rotate'], env);
+        assert.equal(rotated.code, 0, rotated.stderr);
+        const lines = rotated.stdout.trim().split('\n');
+        assert.equal(lines.length, 2, rotated.stdout);
+        assert.match(lines[0] ?? '', /^New signing key \S+ \(ES256, access\+id_token\)/);
+        assert.match(lines[1] ?? '', /^New signing key \S+ \(RS256, id_token\)/);
+        const newEs = /New signing key (\S+) \(ES256/.exec(rotated.stdout)?.[1] ?? '';
+        const newRs = /New signing key (\S+) \(RS256/.exec(rotated.stdout)?.[1] ?? '';
+        const listed = await cli(['keys', 'list'], env);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, new RegExp(`${newEs}\\s+ES256\\s+access\\+id_token.*signing`));
+        assert.match(listed.stdout, new RegExp(`${newRs}\\s+RS256\\s+id_token.*signing`));
+        assert.match(listed.stdout, new RegExp(`${es}\\s+ES256.*verifying`));
+        assert.match(listed.stdout, new RegExp(`${rs}\\s+RS256.*verifying`));
+        await keys.reload();
+        assert.equal(keys.signing().kid, newEs);
+        assert.equal((await keys.idTokenSigning('RS256')).kid, newRs);
       } finally {
         await server.close();
       }
