@@ -34,6 +34,9 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     previousSecretKeys: config.previousSecretKeys,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     clock,
+    // On stderr, once per key: the operator should restore PREVIOUS_SECRET_KEYS or let it be replaced.
+    onUnreadableKey: (message) =>
+      process.emitWarning(message, { code: 'PORTCULLIS_UNREADABLE_SIGNING_KEY' }),
   });
   const kv = await openKv(config, clock, deps.onKvError);
   const liveSessions = createLiveSessions({
