@@ -13,10 +13,7 @@ function withoutPort(uri: string): string | undefined {
 }
 
 /** The registered URI `given` matches, or undefined. */
-export function matchRedirectUri(
-  registered: readonly string[],
-  given: string,
-): string | undefined {
+export function matchRedirectUri(registered: readonly string[], given: string): string | undefined {
   if (registered.includes(given)) return given;
   const bare = withoutPort(given);
   if (bare === undefined) return undefined;
