@@ -97,7 +97,13 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   const warned = new Set<string>();
   const pending = new Map<IdTokenAlgorithm, Promise<{ kid: string; key: VerifyKey }>>();
 
+  // Reloads may overlap (the timer, an unknown kid, a first ID token); a slower one that read the
+  // table earlier must not overwrite what a later one found.
+  let started = 0;
+  let applied = 0;
+
   async function reload(): Promise<void> {
+    const mine = ++started;
     const now = options.clock();
     const keepUntil = (k: SigningKey) =>
       k.retiredAt === null ||
@@ -140,6 +146,8 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       }
       loaded.push(await loadKey(row, privateText));
     }
+    if (mine < applied) return;
+    applied = mine;
     keys = loaded;
     unreadable = skipped;
   }
