@@ -123,10 +123,9 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     for (const row of rows.filter(keepUntil)) {
       const had = known.get(row.kid);
       if (had) {
-        // The same objects as before: a key stays the same key (the verified-token cache and the
-        // signer's KeyObject cache compare by identity), only its retirement can change.
-        had.retiredAt = row.retiredAt;
-        loaded.push(had);
+        // The same CryptoKeys as before: a key stays the same key (the verified-token cache and
+        // the signer's KeyObject cache compare by identity), only its retirement can change.
+        loaded.push(had.retiredAt === row.retiredAt ? had : { ...had, retiredAt: row.retiredAt });
         continue;
       }
       const privateText = openPrivate(row, openKeys);
