@@ -520,6 +520,14 @@ for (const db of testDatabases()) {
       );
       assert.equal(machine.status, 200, machine.text);
       assert.equal(claimsOf(machine.body.access_token as string).sub, doomed.client_id);
+      const live = await world.api.post(
+        '/introspect',
+        { token: machine.body.access_token as string },
+        { form: true, token: world.admin.tokens.access_token },
+      );
+      assert.equal(live.body.active, true, live.text);
+      assert.equal(live.body.sub, doomed.client_id);
+      assert.equal(live.body.username, undefined, 'a machine client has no user name');
       // Valid but without openid: userinfo says 403, not 401.
       assert.equal(
         (await world.api.get('/userinfo', { token: machine.body.access_token })).status,
@@ -545,6 +553,12 @@ for (const db of testDatabases()) {
         (await world.api.get('/userinfo', { token: user.body.access_token })).status,
         401,
       );
+      const dead = await world.api.post(
+        '/introspect',
+        { token: machine.body.access_token as string },
+        { form: true, token: world.admin.tokens.access_token },
+      );
+      assert.deepEqual(dead.body, { active: false });
     });
 
     it('userinfo: 401 without or with a bad token, 403 without openid, the claims by scope otherwise', async () => {

@@ -148,7 +148,7 @@ function introspection(claims: AccessClaims, username: string): Record<string, u
     iat: claims.iat,
     jti: claims.jti,
     sid: claims.sid,
-    username,
+    ...(username === '' ? {} : { username }),
     client_id: claims.client_id,
     token_type: 'access_token',
     iss: claims.iss,
