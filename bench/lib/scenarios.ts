@@ -1,7 +1,8 @@
 // The scenarios of issue 5 on one Portcullis server: floor, verify, refresh, register, login,
 // mixed, and verify's p99 idle and during a login storm.
 import { fileURLToPath } from 'node:url';
-import { runTimed } from './generator.ts';
+import { browserSession, codeBodies } from './codes.ts';
+import { runLoad, runTimed } from './generator.ts';
 import { type Ctx, type Db, measure, type Row, settle, type Target } from './measure.ts';
 import {
   accessTokens,
@@ -20,6 +21,8 @@ export interface Seeded {
   tokens: string;
   /** File of login form bodies. */
   bodies: string;
+  /** The code exchange's first-party public client and browser sessions (see codes.ts). */
+  code?: { clientId: string; cookies: string[] };
 }
 
 /** Users, sessions and a pool of distinct access tokens (rotation mints one per refresh). */
@@ -39,6 +42,13 @@ export async function seed(
     tokens: linesFile(ctx.dir, `${prefix}-tokens.txt`, tokens),
     bodies: linesFile(ctx.dir, `${prefix}-bodies.txt`, loginBodies(users)),
   };
+}
+
+/** Browser sessions of a few users, for the code exchange's /authorize requests. */
+export async function withCodeClient(url: string, s: Seeded, clientId: string): Promise<Seeded> {
+  const cookies = [];
+  for (const user of s.users.slice(0, 8)) cookies.push(await browserSession(url, user));
+  return { ...s, code: { clientId, cookies } };
 }
 
 /**
@@ -107,6 +117,8 @@ export async function portcullisRows(
         : {}),
     }),
   );
+  const refresh = rows.at(-1) as Row;
+  if (s.code) rows.push(await codeRow(ctx, server, db, s.code, prefix, refresh));
   await settle(server.pid);
   ceiling?.before();
   rows.push(
@@ -148,6 +160,60 @@ export async function portcullisRows(
   );
   rows.push(...(await stormRows(ctx, server, db, s)));
   return rows;
+}
+
+/**
+ * The code exchange beside the refresh grant: POST /token with `grant_type=authorization_code`,
+ * a fresh code and its PKCE verifier every time. Codes live 60 seconds, so each pool is made just
+ * before its run, sized from the refresh row's rate (the exchange does a refresh's work and more):
+ * 2.5 × that rate, so that the pool does not run dry unless the exchange is far faster.
+ */
+async function codeRow(
+  ctx: Ctx,
+  server: Target,
+  db: Db,
+  code: NonNullable<Seeded['code']>,
+  prefix: string,
+  refresh: Row,
+): Promise<Row> {
+  const connections = 16;
+  const pool = async (seconds: number, name: string): Promise<string> => {
+    const n = Math.ceil(Math.max(200, refresh.rps * 2.5) * seconds) + 4 * connections;
+    const started = performance.now();
+    const bodies = await codeBodies(server.url, code.clientId, code.cookies, n);
+    ctx.log(
+      `${db}: ${n} codes from /authorize in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return linesFile(ctx.dir, name, bodies);
+  };
+  if (ctx.warmupSeconds > 0) {
+    // The warm-up's codes, then the measured run's: made after the warm-up, so none is old.
+    const warm = await pool(ctx.warmupSeconds, `${prefix}-c0.txt`);
+    await settle(server.pid);
+    await runLoad(ctx.generator, {
+      url: server.url,
+      script: 'code',
+      connections,
+      seconds: ctx.warmupSeconds,
+      params: { codes: warm },
+      cpus: ctx.loadCpus,
+    });
+  }
+  const row = await measure(ctx, server, {
+    id: `${db}/code`,
+    label: 'code exchange: authorization_code grant, PKCE S256, first-party public client',
+    db,
+    script: 'code',
+    connections,
+    params: { codes: await pool(ctx.seconds, `${prefix}-c1.txt`) },
+  });
+  const ratio = refresh.rps > 0 ? row.rps / refresh.rps : 0;
+  ctx.log(
+    `${db}: code exchange ${row.rps.toFixed(0)} req/s beside refresh ${refresh.rps.toFixed(0)} req/s: ` +
+      `${ratio.toFixed(2)} × (target ≥ 0.67 ×, a code exchange costing ≤ 1.5 × a refresh): ` +
+      `${ratio >= 1 / 1.5 ? 'met' : 'missed'}`,
+  );
+  return row;
 }
 
 const STORM_RUNNER = fileURLToPath(new URL('./storm-runner.ts', import.meta.url));
