@@ -11,10 +11,15 @@ import { startServer, type TestServer } from '../support/server.ts';
 const ASSETS = join(WEB_DIR, 'assets');
 // Pages with a link of their own in the shared navigation.
 const NAV: Record<string, true> = { '/': true, '/account': true, '/admin': true };
-const html = Object.entries(PAGES).map(([path, file]): [string, string] => [
-  file,
-  renderPage(path, file),
-]);
+// The provider's pages, rendered by routes from web/oauth/ rather than served as they are.
+const OAUTH_PAGES = readdirSync(join(WEB_DIR, 'oauth')).filter((f) => f.endsWith('.html'));
+const html = [
+  ...Object.entries(PAGES).map(([path, file]): [string, string] => [file, renderPage(path, file)]),
+  ...OAUTH_PAGES.map((file): [string, string] => [
+    `oauth/${file}`,
+    renderPage('/authorize', `oauth/${file}`),
+  ]),
+];
 const scripts = readdirSync(ASSETS)
   .filter((f) => f.endsWith('.js'))
   .map((file): [string, string] => [file, readFileSync(join(ASSETS, file), 'utf8')]);
@@ -50,6 +55,16 @@ describe('web/ files', () => {
       assert.doesNotMatch(text, /\beval\s*\(|new Function\s*\(/, file);
       assert.doesNotMatch(text, /setAttribute\(\s*['"]style/, file);
     }
+  });
+
+  it('include the provider’s pages, none of them served as a static page', () => {
+    assert.deepEqual(OAUTH_PAGES.sort(), [
+      'authorize-error.html',
+      'consent.html',
+      'logout-confirm.html',
+      'signed-out.html',
+    ]);
+    for (const file of Object.values(PAGES)) assert.ok(!file.startsWith('oauth/'), file);
   });
 
   it('label every field', () => {

@@ -1,5 +1,7 @@
 export {
+  CLIENT_SESSION_PREFIX,
   type Client,
+  clientSessionId,
   type ClientInput,
   type ClientPatchInput,
   createClient,
