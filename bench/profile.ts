@@ -160,11 +160,11 @@ try {
     code: {
       script: 'code',
       connections: 16,
-      // Codes live 60 s: as many as 3 000 exchanges a second for the run, made right before it.
+      // Codes live 60 s: as many as 1 000 exchanges a second for the run, made right before it.
       params: async () => {
         const { code } = await withCodeClient(server.url, s, registerCodeClient(server));
         if (!code) throw new Error('no code client');
-        const n = 3_000 * seconds;
+        const n = 1_000 * seconds;
         const bodies = await codeBodies(server.url, code.clientId, code.cookies, n);
         return { codes: linesFile(dir, 'codes.txt', bodies) };
       },

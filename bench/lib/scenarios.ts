@@ -166,8 +166,9 @@ export async function portcullisRows(
 /**
  * The code exchange beside the refresh grant: POST /token with `grant_type=authorization_code`,
  * a fresh code and its PKCE verifier every time. Codes live 60 seconds, so each pool is made just
- * before its run, sized from the refresh row's rate (the exchange does a refresh's work and more):
- * 2.5 × what refresh would serve on a whole core, so that the pool never runs dry.
+ * before its run and used newest first. It is sized from the refresh row: 1.5 × what refresh would
+ * serve on a whole core. The exchange does a refresh's work and more (the code read and spent, a
+ * session made), so it does not run dry; if it ever did, the row's errors would say so.
  */
 async function codeRow(
   ctx: Ctx,
@@ -184,7 +185,7 @@ async function codeRow(
     refresh.cpuUsPerRequest > 0 ? 1e6 / refresh.cpuUsPerRequest : 0,
   );
   const pool = async (seconds: number, name: string): Promise<string> => {
-    const n = Math.ceil(Math.max(200, fullCore * 2.5) * seconds) + 4 * connections;
+    const n = Math.ceil(Math.max(200, fullCore * 1.5) * seconds) + 4 * connections;
     const started = performance.now();
     const bodies = await codeBodies(server.url, code.clientId, code.cookies, n);
     ctx.log(
