@@ -1,5 +1,5 @@
 -- Code exchange (authorization_code grant with PKCE) at POST /token. Codes are single use: every
--- request takes the next form body of the pool made just before the run. codes=FILE
+-- request takes the next form body of the pool made just before the run, newest first. codes=FILE
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 local pool = {}
