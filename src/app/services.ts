@@ -40,7 +40,10 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
   });
   const kv = await openKv(config, clock, deps.onKvError);
   const liveSessions = createLiveSessions({
-    find: (id) => (id.startsWith(CLIENT_SESSION_PREFIX) ? machineSession(store, id) : store.sessions.findById(id)),
+    find: (id) =>
+      id.startsWith(CLIENT_SESSION_PREFIX)
+        ? machineSession(store, id)
+        : store.sessions.findById(id),
     clock,
     maxEntries: config.liveSessionCacheSize,
     maxAgeMs: config.accessTokenTtlSeconds * 1000,
@@ -112,5 +115,7 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
 async function machineSession(store: Store, sid: string): Promise<StoredSession | undefined> {
   const clientId = sid.slice(CLIENT_SESSION_PREFIX.length);
   const client = await store.clients.findById(clientId);
-  return client && { userId: client.clientId, expiresAt: Number.POSITIVE_INFINITY, revokedAt: null };
+  return (
+    client && { userId: client.clientId, expiresAt: Number.POSITIVE_INFINITY, revokedAt: null }
+  );
 }

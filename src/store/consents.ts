@@ -49,7 +49,9 @@ export function createConsentRepository(db: Kysely<Schema>): ConsentRepository {
           updated_at: now,
         })
         .onConflict((oc) =>
-          oc.columns(['user_id', 'client_id']).doUpdateSet({ scope: merged.join(' '), updated_at: now }),
+          oc
+            .columns(['user_id', 'client_id'])
+            .doUpdateSet({ scope: merged.join(' '), updated_at: now }),
         )
         .execute();
       return {

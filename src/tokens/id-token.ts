@@ -11,6 +11,9 @@ const LEEWAY_SECONDS = 5;
 // An ID token is a few hundred bytes; anything far larger is not one of ours.
 const MAX_HINT_LENGTH = 16_384;
 
+// As for access tokens (access-token.ts): an unknown kid re-reads the keys at most this often.
+const RELOAD_INTERVAL_MS = 5_000;
+
 /** A compact JWS with header {alg, typ: "JWT", kid}, signed with the current ID-token key of `alg`. */
 export async function signIdToken(
   keys: KeyRing,
@@ -51,11 +54,10 @@ export async function verifyIdTokenHint(
   try {
     ({ payload } = await jwtVerify(
       token,
-      (header) => {
+      async (header) => {
         // Only our own ID-token keys, chosen by kid, and only for the alg that key was made for:
         // no embedded or fetched keys, no algorithm confusion with the access-token key.
-        const found =
-          typeof header.kid === 'string' ? keys.idTokenVerification(header.kid) : undefined;
+        const found = typeof header.kid === 'string' ? await keyFor(keys, header.kid) : undefined;
         if (!found || found.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
         return found.key;
       },
@@ -75,6 +77,24 @@ export async function verifyIdTokenHint(
     payload = error.payload;
   }
   return hintClaims(token, payload, issuer, now);
+}
+
+const lastReload = new WeakMap<KeyRing, number>();
+
+async function keyFor(
+  keys: KeyRing,
+  kid: string,
+): Promise<ReturnType<KeyRing['idTokenVerification']>> {
+  if (kid.length > 128) return undefined;
+  const found = keys.idTokenVerification(kid);
+  if (found) return found;
+  // An unknown kid may be a key another instance made moments ago; re-read the store, but at most
+  // every 5 s, so hints with made-up kids cannot make every request a database read.
+  const now = Date.now();
+  if (now - (lastReload.get(keys) ?? 0) < RELOAD_INTERVAL_MS) return undefined;
+  lastReload.set(keys, now);
+  await keys.reload();
+  return keys.idTokenVerification(kid);
 }
 
 function hintClaims(

@@ -97,7 +97,13 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   const warned = new Set<string>();
   const pending = new Map<IdTokenAlgorithm, Promise<{ kid: string; key: VerifyKey }>>();
 
+  // Reloads may overlap (the timer, an unknown kid, a first ID token); a slower one that read the
+  // table earlier must not overwrite what a later one found.
+  let started = 0;
+  let applied = 0;
+
   async function reload(): Promise<void> {
+    const mine = ++started;
     const now = options.clock();
     const keepUntil = (k: SigningKey) =>
       k.retiredAt === null ||
@@ -117,10 +123,9 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     for (const row of rows.filter(keepUntil)) {
       const had = known.get(row.kid);
       if (had) {
-        // The same objects as before: a key stays the same key (the verified-token cache and the
-        // signer's KeyObject cache compare by identity), only its retirement can change.
-        had.retiredAt = row.retiredAt;
-        loaded.push(had);
+        // The same CryptoKeys as before: a key stays the same key (the verified-token cache and
+        // the signer's KeyObject cache compare by identity), only its retirement can change.
+        loaded.push(had.retiredAt === row.retiredAt ? had : { ...had, retiredAt: row.retiredAt });
         continue;
       }
       const privateText = openPrivate(row, openKeys);
@@ -140,6 +145,8 @@ export async function openKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       }
       loaded.push(await loadKey(row, privateText));
     }
+    if (mine < applied) return;
+    applied = mine;
     keys = loaded;
     unreadable = skipped;
   }

@@ -323,6 +323,23 @@ for (const db of testDatabases()) {
       });
     });
 
+    it('verifyIdTokenHint: a hint signed by a key another instance just made is accepted (one re-read of the keys)', async () => {
+      await withFreshStore(db, async ({ store, url }) => {
+        const here = await ring({ store, algorithm: 'HS256' });
+        const hint = await secondInstance(url, async (other) => {
+          const there = await ring({ store: other, algorithm: 'HS256' });
+          return signIdToken(there, 'ES256', idClaims());
+        });
+        assert.deepEqual(here.jwks(), { keys: [] }, 'not reloaded yet');
+        assert.deepEqual(await verifyIdTokenHint(here, hint, ISSUER), {
+          sub: 'user-1',
+          aud: 'client-1',
+          sid: 'session-1',
+        });
+        assert.equal(here.jwks().keys.length, 1);
+      });
+    });
+
     it('atHash: the left half of SHA-256, base64url, for both algorithms', () => {
       // A published vector (an access token and its at_hash from an OpenID Connect library's tests).
       const token = 'ya29.OwHWAP05yaZvR92b67pAxfX5xHH5KNxA1mhh-zInoQ5vhK-Vuib1-Hqj';

@@ -1,9 +1,9 @@
 export {
   CLIENT_SESSION_PREFIX,
   type Client,
-  clientSessionId,
   type ClientInput,
   type ClientPatchInput,
+  clientSessionId,
   createClient,
   deleteClient,
   getClient,

@@ -17,7 +17,9 @@ export interface AppAccess {
 export async function listApps(s: Uses<'clock' | 'store'>, userId: string): Promise<AppAccess[]> {
   const consents = await s.store.consents.listForUser(userId);
   const sessions = await s.store.sessions.listActive(userId, s.clock());
-  const ids = [...new Set([...consents.map((c) => c.clientId), ...sessions.map((x) => x.clientId)])];
+  const ids = [
+    ...new Set([...consents.map((c) => c.clientId), ...sessions.map((x) => x.clientId)]),
+  ];
   const apps: AppAccess[] = [];
   for (const clientId of ids) {
     const client = await s.store.clients.findById(clientId);
@@ -35,7 +37,9 @@ export async function listApps(s: Uses<'clock' | 'store'>, userId: string): Prom
       lastUsedAt: own.length > 0 ? Math.max(...own.map((x) => x.lastUsedAt)) : null,
     });
   }
-  return apps.sort((a, b) => (b.lastUsedAt ?? 0) - (a.lastUsedAt ?? 0) || a.name.localeCompare(b.name));
+  return apps.sort(
+    (a, b) => (b.lastUsedAt ?? 0) - (a.lastUsedAt ?? 0) || a.name.localeCompare(b.name),
+  );
 }
 
 export async function revokeApp(
@@ -48,7 +52,12 @@ export async function revokeApp(
     const open = (await tx.sessions.listActive(userId, now)).filter((x) => x.clientId === clientId);
     const forgot = await tx.consents.remove(userId, clientId);
     if (!forgot && open.length === 0) throw notFound('App');
-    const made = await endSessionsIn(s, tx, open.map((x) => x.id), now);
+    const made = await endSessionsIn(
+      s,
+      tx,
+      open.map((x) => x.id),
+      now,
+    );
     await recordAudit(tx, {
       type: 'oauth.consent_revoke',
       actorId: userId,

@@ -94,7 +94,11 @@ export async function decide(
   const rights = effectiveScopes(browser.user, s.config.scopes);
   const beyond = apiScopes(request.scopes).filter((x) => !rights.includes(x));
   if (beyond.length > 0) {
-    return redirectError(request, 'invalid_scope', 'The requested scope exceeds what this user may be granted.');
+    return redirectError(
+      request,
+      'invalid_scope',
+      'The requested scope exceeds what this user may be granted.',
+    );
   }
   // First-party apps are the operator's own: their users are not asked.
   if (!request.client.firstParty) {

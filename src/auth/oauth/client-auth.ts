@@ -27,7 +27,10 @@ export async function authenticateClient(
   const bodySecret = presented.bodySecret === '' ? undefined : presented.bodySecret;
   // One method per request (RFC 6749 §2.3): two would leave which one counts to chance.
   if (basic && bodySecret !== undefined) {
-    throw new AppError('invalid_request', 'Send the client secret once: Basic or the body, not both.');
+    throw new AppError(
+      'invalid_request',
+      'Send the client secret once: Basic or the body, not both.',
+    );
   }
   if (basic && presented.bodyId && presented.bodyId !== basic.id) {
     throw badClient('The client_id in the body differs from the Basic credentials.');

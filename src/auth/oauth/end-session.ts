@@ -24,7 +24,10 @@ export async function checkLogoutRequest(
 ): Promise<{ kind: 'ok'; request: LogoutRequest } | UntrustedRequest> {
   const repeated = Object.keys(params).find((k) => Array.isArray(params[k]));
   if (repeated !== undefined) {
-    return page('This sign-out link is not valid', `The parameter "${repeated.slice(0, 40)}" is given more than once.`);
+    return page(
+      'This sign-out link is not valid',
+      `The parameter "${repeated.slice(0, 40)}" is given more than once.`,
+    );
   }
   const p = params as Record<string, string | undefined>;
   const hint =
@@ -33,7 +36,10 @@ export async function checkLogoutRequest(
       : undefined;
   const clientId = p.client_id || hint?.aud;
   if (p.client_id && hint && hint.aud !== p.client_id) {
-    return page('This sign-out link is not valid', 'The ID token was issued to another application.');
+    return page(
+      'This sign-out link is not valid',
+      'The ID token was issued to another application.',
+    );
   }
   const client =
     clientId && clientId.length <= 128 ? await s.store.clients.findById(clientId) : undefined;

@@ -67,7 +67,8 @@ export async function exchangeCode(
 ): Promise<OAuthTokens> {
   requireGrant(client, 'authorization_code');
   const hash = hashCode(input.code);
-  const code = input.code.length <= 256 ? await s.store.authorizationCodes.findByHash(hash) : undefined;
+  const code =
+    input.code.length <= 256 ? await s.store.authorizationCodes.findByHash(hash) : undefined;
   // Every failure is invalid_grant, and says no more: which check failed helps only an attacker.
   if (!code || code.clientId !== client.clientId) throw badGrant('The code is invalid.');
   if (code.usedAt !== null) return replayed(s, hash);
@@ -98,17 +99,23 @@ export async function exchangeCode(
     (scopes.includes('offline_access') || client.firstParty);
   let result: LoginResult;
   try {
-    result = await startSession(s, user, scopes.join(' '), { ...info, clientId: client.clientId }, {
-      authTime: code.authTime,
-      refreshToken: withRefresh,
-      // Spent in the session's own transaction: of two exchanges at once exactly one commits, and
-      // the loser then finds the session the winner started (and ends it).
-      before: async (tx: Store, sessionId: string) => {
-        if (!(await tx.authorizationCodes.consume(hash, s.clock()))) throw new CodeSpent();
-        await tx.authorizationCodes.setSession(hash, sessionId);
+    result = await startSession(
+      s,
+      user,
+      scopes.join(' '),
+      { ...info, clientId: client.clientId },
+      {
+        authTime: code.authTime,
+        refreshToken: withRefresh,
+        // Spent in the session's own transaction: of two exchanges at once exactly one commits, and
+        // the loser then finds the session the winner started (and ends it).
+        before: async (tx: Store, sessionId: string) => {
+          if (!(await tx.authorizationCodes.consume(hash, s.clock()))) throw new CodeSpent();
+          await tx.authorizationCodes.setSession(hash, sessionId);
+        },
+        audit: { type: 'oauth.code_exchange', details: { grant: 'authorization_code' } },
       },
-      audit: { type: 'oauth.code_exchange', details: { grant: 'authorization_code' } },
-    });
+    );
   } catch (error) {
     if (error instanceof CodeSpent) return replayed(s, hash);
     throw error;
@@ -157,7 +164,10 @@ export async function clientCredentials(
   requireGrant(client, 'client_credentials');
   // A public client has no secret: anyone could act as it.
   if (client.tokenEndpointAuthMethod === 'none') {
-    throw new AppError('unauthorized_client', 'Only confidential clients may use client_credentials.');
+    throw new AppError(
+      'unauthorized_client',
+      'Only confidential clients may use client_credentials.',
+    );
   }
   const own = apiScopes(client.scope);
   const scopes =
@@ -166,7 +176,10 @@ export async function clientCredentials(
       : [...new Set(requested.split(' ').filter(Boolean))];
   // OpenID Connect scopes are about a user; a client acting for itself has none to release.
   if (scopes.some((x) => !own.includes(x))) {
-    throw new AppError('invalid_scope', 'The requested scope exceeds what this client may be granted.');
+    throw new AppError(
+      'invalid_scope',
+      'The requested scope exceeds what this client may be granted.',
+    );
   }
   const scope = scopes.join(' ');
   const { token } = await s.accessTokens.issue({
@@ -186,7 +199,12 @@ export async function clientCredentials(
       details: { client_id: client.clientId, scope },
     });
   });
-  return { access_token: token, token_type: 'bearer', expires_in: s.config.accessTokenTtlSeconds, scope };
+  return {
+    access_token: token,
+    token_type: 'bearer',
+    expires_in: s.config.accessTokenTtlSeconds,
+    scope,
+  };
 }
 
 /** The refresh grant at /token: rotation as in §3, bound to the client the session was made for. */

@@ -1,4 +1,4 @@
-export { listApps, revokeApp, type AppAccess } from './apps.ts';
+export { type AppAccess, listApps, revokeApp } from './apps.ts';
 export {
   answerConsent,
   type BrowserSignIn,

@@ -12,13 +12,10 @@ function withoutPort(uri: string): string | undefined {
   return m ? `http://${m[1]}${uri.slice(m[0].length)}` : undefined;
 }
 
-/** The registered URI `given` matches, or undefined. */
-export function matchRedirectUri(
-  registered: readonly string[],
-  given: string,
-): string | undefined {
+/** `given` when it matches a registered URI (the answer goes there, port and all), else undefined. */
+export function matchRedirectUri(registered: readonly string[], given: string): string | undefined {
   if (registered.includes(given)) return given;
   const bare = withoutPort(given);
   if (bare === undefined) return undefined;
-  return registered.find((uri) => withoutPort(uri) === bare);
+  return registered.some((uri) => withoutPort(uri) === bare) ? given : undefined;
 }

@@ -2,8 +2,8 @@
 // the client and the redirect URI first — until both are trusted nothing is sent anywhere, the user
 // sees an error page — then everything else, whose errors go back to the app's redirect URI.
 import type { Client } from '../clients/index.ts';
-import { OIDC_SCOPES } from '../sessions/index.ts';
 import type { Uses } from '../services.ts';
+import { OIDC_SCOPES } from '../sessions/index.ts';
 import { matchRedirectUri } from './redirect-uris.ts';
 
 export type Prompt = 'none' | 'login' | 'consent';
@@ -43,7 +43,10 @@ export interface RedirectedError {
   description: string;
 }
 
-export type Checked = { kind: 'ok'; request: AuthorizationRequest } | UntrustedRequest | RedirectedError;
+export type Checked =
+  | { kind: 'ok'; request: AuthorizationRequest }
+  | UntrustedRequest
+  | RedirectedError;
 
 export type RawParams = Record<string, unknown>;
 
@@ -100,9 +103,11 @@ export async function checkAuthorizationRequest(
     error,
     description,
   });
-  if (state !== undefined && state.length > LIMITS.state) return fail('invalid_request', 'state is too long.');
+  if (state !== undefined && state.length > LIMITS.state)
+    return fail('invalid_request', 'state is too long.');
   // OpenID Connect request objects are not supported (their own error codes, Core §3.1.2.6).
-  if (p.request !== undefined) return fail('request_not_supported', 'Request objects are not supported.');
+  if (p.request !== undefined)
+    return fail('request_not_supported', 'Request objects are not supported.');
   if (p.request_uri !== undefined) {
     return fail('request_uri_not_supported', 'request_uri is not supported.');
   }
@@ -144,7 +149,8 @@ export async function checkAuthorizationRequest(
   }
   const prompt = new Set<Prompt>();
   for (const value of (p.prompt ?? '').split(' ').filter(Boolean)) {
-    if (!PROMPTS.has(value as Prompt)) return fail('invalid_request', `Unknown prompt "${value.slice(0, 20)}".`);
+    if (!PROMPTS.has(value as Prompt))
+      return fail('invalid_request', `Unknown prompt "${value.slice(0, 20)}".`);
     prompt.add(value as Prompt);
   }
   if (prompt.has('none') && prompt.size > 1) {
@@ -152,12 +158,14 @@ export async function checkAuthorizationRequest(
   }
   let maxAgeSeconds: number | undefined;
   if (p.max_age !== undefined) {
-    if (!/^\d{1,9}$/.test(p.max_age)) return fail('invalid_request', 'max_age must be a whole number of seconds.');
+    if (!/^\d{1,9}$/.test(p.max_age))
+      return fail('invalid_request', 'max_age must be a whole number of seconds.');
     maxAgeSeconds = Number(p.max_age);
   }
   let authAfter: number | undefined;
   if (p.auth_after !== undefined) {
-    if (!/^\d{1,12}$/.test(p.auth_after)) return fail('invalid_request', 'auth_after is malformed.');
+    if (!/^\d{1,12}$/.test(p.auth_after))
+      return fail('invalid_request', 'auth_after is malformed.');
     authAfter = Number(p.auth_after);
   }
   return {

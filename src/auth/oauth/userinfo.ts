@@ -14,6 +14,7 @@ export async function userInfo(
   }
   const user = await s.store.users.findById(claims.sub);
   // Verified a moment ago, gone now: the token speaks for no one.
-  if (!user?.isActive) throw new AuthenticationError('The access token is not of a live user.', true);
+  if (!user?.isActive)
+    throw new AuthenticationError('The access token is not of a live user.', true);
   return userClaims(user, scopes);
 }

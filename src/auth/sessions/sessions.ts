@@ -127,7 +127,12 @@ export async function startSession(
       ip: client.ip,
       userAgent: client.userAgent,
       at: now,
-      details: { session_id: sessionId, client_id: client.clientId, scope, ...options.audit?.details },
+      details: {
+        session_id: sessionId,
+        client_id: client.clientId,
+        scope,
+        ...options.audit?.details,
+      },
     });
   });
   const tokens = await pairFor(s, user, sessionId, client.clientId, scope, refreshToken);

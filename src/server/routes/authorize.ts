@@ -4,9 +4,9 @@
 // back to the app's redirect URI.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  type AuthorizationRequest,
   afterLogout,
   answerConsent,
-  type AuthorizationRequest,
   browserSignIn,
   checkAuthorizationRequest,
   checkLogoutRequest,
@@ -19,13 +19,13 @@ import type { Services } from '../../auth/services.ts';
 import { formBodies } from '../body-parsers.ts';
 import { COOKIE, clearSessionCookies, cookieOf } from '../cookies.ts';
 import { createCsrfTokens, requireSameOrigin } from '../csrf.ts';
+import { toAppError } from '../errors.ts';
 import {
   authorizeErrorPage,
   consentPage,
   logoutConfirmPage,
   signedOutPage,
 } from '../oauth-pages.ts';
-import { toAppError } from '../errors.ts';
 import { route } from '../route.ts';
 import { contentSecurityPolicy } from '../security-headers.ts';
 
@@ -39,8 +39,13 @@ export function browserContext(app: FastifyInstance): void {
     if (e.status >= 500) request.log.error({ err: error }, 'request failed');
     const retry = e.extra.retryAfter;
     if (typeof retry === 'number') reply.header('retry-after', String(retry));
-    const title = e.status === 429 ? 'Too many requests' : e.status >= 500 ? 'Something went wrong' : 'This request is not valid';
-    return html(reply, e.status >= 500 ? 500 : e.status, authorizeErrorPage({ title, detail: e.message }));
+    const title =
+      e.status === 429
+        ? 'Too many requests'
+        : e.status >= 500
+          ? 'Something went wrong'
+          : 'This request is not valid';
+    return html(reply, Math.min(e.status, 500), authorizeErrorPage({ title, detail: e.message }));
   });
 }
 const tags = ['oauth'];
@@ -124,14 +129,19 @@ export const authorize = route({
     description:
       'Signs the user in (the web sign-in page), asks for consent, and redirects to the client with `code`, `state` and `iss`. Unknown clients and redirect URIs get an error page, never a redirect.',
     querystring: authorizeParams,
-    response: { 200: htmlAnswer, 302: { description: 'to the sign-in page or the client' }, 400: htmlAnswer },
+    response: {
+      200: htmlAnswer,
+      302: { description: 'to the sign-in page or the client' },
+      400: htmlAnswer,
+    },
   },
   handler: (s) => {
     const csrf = createCsrfTokens(s.secrets);
     return async (request, reply) => {
       const checked = await checkAuthorizationRequest(s, paramsOf(request));
       if (checked.kind === 'page') return errorPage(reply, checked.title, checked.detail);
-      if (checked.kind === 'redirect') return redirect(reply, errorLocation(s.config.issuer, checked));
+      if (checked.kind === 'redirect')
+        return redirect(reply, errorLocation(s.config.issuer, checked));
       const { request: req } = checked;
       const browser = await browserSignIn(s, cookieOf(request, COOKIE.refresh));
       const decision = await decide(s, req, browser);
@@ -166,7 +176,10 @@ export const consentDecision = route({
     tags,
     summary: 'The consent form’s answer (Allow or Deny)',
     consumes: ['application/x-www-form-urlencoded'],
-    body: { type: 'object', properties: { decision: param('allow or deny'), csrf_token: param('from the page') } },
+    body: {
+      type: 'object',
+      properties: { decision: param('allow or deny'), csrf_token: param('from the page') },
+    },
     response: { 302: { description: 'to the client' }, 400: htmlAnswer },
   },
   handler: (s) => {
@@ -178,7 +191,8 @@ export const consentDecision = route({
       delete params.csrf_token;
       const checked = await checkAuthorizationRequest(s, params);
       if (checked.kind === 'page') return errorPage(reply, checked.title, checked.detail);
-      if (checked.kind === 'redirect') return redirect(reply, errorLocation(s.config.issuer, checked));
+      if (checked.kind === 'redirect')
+        return redirect(reply, errorLocation(s.config.issuer, checked));
       const browser = await browserSignIn(s, cookieOf(request, COOKIE.refresh));
       if (!browser) {
         return errorPage(reply, 'Your session has ended', 'Sign in again from the application.');
@@ -190,7 +204,11 @@ export const consentDecision = route({
         return errorPage(reply, 'This form cannot be used', 'It was sent from another site.');
       }
       if (typeof token !== 'string' || !csrf.isValid(token, browser.sessionId)) {
-        return errorPage(reply, 'This form has expired', 'Go back to the application and try again.');
+        return errorPage(
+          reply,
+          'This form has expired',
+          'Go back to the application and try again.',
+        );
       }
       if (answer !== 'allow' && answer !== 'deny') {
         return errorPage(reply, 'No answer was given', 'Choose Allow or Deny.');
@@ -238,7 +256,11 @@ export const endSession = route({
     description:
       'With a valid `id_token_hint`: ends the browser’s session and the client’s sessions for the user, then returns to a registered post-logout URI (with `state`) or shows the signed-out page. Without one, asks the user to confirm first. `POST /logout` is the API logout of the caller’s own session.',
     querystring: logoutParams,
-    response: { 200: htmlAnswer, 302: { description: 'to the registered post-logout URI' }, 400: htmlAnswer },
+    response: {
+      200: htmlAnswer,
+      302: { description: 'to the registered post-logout URI' },
+      400: htmlAnswer,
+    },
   },
   handler: (s) => {
     const csrf = createCsrfTokens(s.secrets);
@@ -257,7 +279,8 @@ export const endSession = route({
       // No proof the app asked (a link anyone could send): the user confirms first.
       const fields: Record<string, string> = {};
       if (logout.client) fields.client_id = logout.client.clientId;
-      if (logout.postLogoutRedirectUri) fields.post_logout_redirect_uri = logout.postLogoutRedirectUri;
+      if (logout.postLogoutRedirectUri)
+        fields.post_logout_redirect_uri = logout.postLogoutRedirectUri;
       if (logout.state !== undefined) fields.state = logout.state;
       allowFormTo(s, reply, logout.postLogoutRedirectUri);
       return html(
@@ -278,8 +301,15 @@ export const confirmLogout = route({
     tags,
     summary: 'The sign-out confirmation form’s answer',
     consumes: ['application/x-www-form-urlencoded'],
-    body: { type: 'object', properties: { decision: param('confirm or cancel'), csrf_token: param('from the page') } },
-    response: { 200: htmlAnswer, 302: { description: 'to the post-logout URI or home' }, 400: htmlAnswer },
+    body: {
+      type: 'object',
+      properties: { decision: param('confirm or cancel'), csrf_token: param('from the page') },
+    },
+    response: {
+      200: htmlAnswer,
+      302: { description: 'to the post-logout URI or home' },
+      400: htmlAnswer,
+    },
   },
   handler: (s) => {
     const csrf = createCsrfTokens(s.secrets);
@@ -292,7 +322,8 @@ export const confirmLogout = route({
       const checked = await checkLogoutRequest(s, params);
       if (checked.kind === 'page') return errorPage(reply, checked.title, checked.detail);
       const browser = await browserSignIn(s, cookieOf(request, COOKIE.refresh));
-      if (!browser) return html(reply, 200, signedOutPage({ clientName: checked.request.client?.name }));
+      if (!browser)
+        return html(reply, 200, signedOutPage({ clientName: checked.request.client?.name }));
       try {
         requireSameOrigin(request, s.config);
       } catch {

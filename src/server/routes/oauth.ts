@@ -23,7 +23,7 @@ import { bearerToken, clientInfo } from '../authenticate.ts';
 import { formBodies } from '../body-parsers.ts';
 import { sendOAuthError, toAppError } from '../errors.ts';
 import { route } from '../route.ts';
-import { errorResponses, ref } from '../schemas.ts';
+import { errorResponses } from '../schemas.ts';
 
 interface TokenBody {
   grant_type?: string;
