@@ -298,6 +298,34 @@ describe('the example SPA (examples/spa) in Chromium', () => {
     }
   });
 
+  it('says so when the user denies access, and stays signed out', async () => {
+    const denier = newIdentity('deny');
+    const registered = await client(world.server.url).post('/register', denier);
+    assert.equal(registered.status, 201, registered.text);
+    const { context, problems } = await profile();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${spa}/`);
+      await page.getByRole('button', { name: 'Sign in with Portcullis' }).click();
+      await page.getByLabel('Username or email').fill(denier.username);
+      await page.getByLabel('Password', { exact: true }).fill(denier.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const tokenCalls: string[] = [];
+      page.on('request', (r) => {
+        if (r.url() === `${portcullis}/token`) tokenCalls.push(r.url());
+      });
+      await page.getByRole('button', { name: 'Deny' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Portcullis did not sign you in' }).waitFor();
+      await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+      assert.equal(page.url(), `${spa}/`, 'the error was removed from the address bar');
+      assert.deepEqual(tokenCalls, [], 'no token request without a code');
+      assert.equal(await storageUsed(page), 0, 'the pending sign-in was forgotten');
+      assert.deepEqual(problems, [], 'no CSP violation and no script error');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('serves only its own files, each under the same policy', async () => {
     for (const path of ['/', '/app.js', '/app.css', '/config.js', '/vendor/oauth4webapi.js']) {
       const answer = await fetch(`${spa}${path}`);
