@@ -5,10 +5,10 @@ import { CLIENT_SESSION_PREFIX, startHousekeeping } from '../auth/sessions/index
 import type { Config } from '../config/index.ts';
 import { hashSlots } from '../crypto/hash-slots.ts';
 import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
-import type { Metrics } from '../metrics/index.ts';
 import { createSecretRing } from '../crypto/secret-ring.ts';
 import { openKv } from '../kv/index.ts';
 import { createMailer } from '../mail/mailer.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAccessTokens } from '../tokens/access-token.ts';
 import { openKeyRing } from '../tokens/keys.ts';

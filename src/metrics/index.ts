@@ -32,7 +32,6 @@ const LOGIN_OUTCOME: Record<string, string> = {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  registry.setDefaultLabels({ service: 'portcullis' });
   // Process CPU and memory, heap, event-loop lag (nodejs_eventloop_lag_*), GC, handles.
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({

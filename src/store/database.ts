@@ -82,7 +82,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   });
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), ...queryLog(options) });
+  const kysely = new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool }),
+    ...queryLog(options),
+  });
   return {
     kysely,
     dialect: 'postgres',
