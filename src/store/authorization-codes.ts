@@ -2,6 +2,7 @@
 // client, redirect URI, PKCE challenge, user, scopes, nonce and time of sign-in it was issued for.
 import type { Kysely, Selectable } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { AuthorizationCodesTable, Schema } from './schema.ts';
 import { hasNul } from './text.ts';
 
@@ -26,13 +27,27 @@ export type NewAuthorizationCode = Omit<AuthorizationCode, 'usedAt' | 'sessionId
 export interface AuthorizationCodeRepository {
   insert(code: NewAuthorizationCode): Promise<void>;
   findByHash(hash: string): Promise<AuthorizationCode | undefined>;
-  /** Marks the code used if it is unused and unexpired; true for exactly one caller. */
-  consume(hash: string, now: number): Promise<boolean>;
-  /** Records the session the code's exchange started (so a replay can end it). */
-  setSession(hash: string, sessionId: string): Promise<void>;
+  /**
+   * Marks the code used by the session its exchange starts (so a replay can end it), if it is
+   * unused and unexpired; true for exactly one caller.
+   */
+  consume(hash: string, now: number, sessionId: string): Promise<boolean>;
   /** Deletes codes that expired at or before `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
 }
+
+// Every code exchange reads its code and spends it (see prepared.ts).
+const byHash = prepare(['hash'], (db, p) =>
+  db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', p.hash),
+);
+const consumeCode = prepare(['hash', 'now', 'sessionId'], (db, p) =>
+  db
+    .updateTable('authorization_codes')
+    .set({ used_at: p.now, session_id: p.sessionId })
+    .where('code_hash', '=', p.hash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', p.now),
+);
 
 export function createAuthorizationCodeRepository(db: Kysely<Schema>): AuthorizationCodeRepository {
   return {
@@ -61,32 +76,14 @@ export function createAuthorizationCodeRepository(db: Kysely<Schema>): Authoriza
 
     async findByHash(hash: string): Promise<AuthorizationCode | undefined> {
       if (hasNul(hash)) return undefined;
-      const row = await db
-        .selectFrom('authorization_codes')
-        .selectAll()
-        .where('code_hash', '=', hash)
-        .executeTakeFirst();
+      const row = (await byHash(db, { hash })).rows[0];
       return row && toCode(row);
     },
 
-    async consume(hash: string, now: number): Promise<boolean> {
+    async consume(hash: string, now: number, sessionId: string): Promise<boolean> {
       // Conditional: of two exchanges of one code at the same moment exactly one wins.
-      const result = await db
-        .updateTable('authorization_codes')
-        .set({ used_at: now })
-        .where('code_hash', '=', hash)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
-    },
-
-    async setSession(hash: string, sessionId: string): Promise<void> {
-      await db
-        .updateTable('authorization_codes')
-        .set({ session_id: sessionId })
-        .where('code_hash', '=', hash)
-        .execute();
+      const result = await consumeCode(db, { hash, now, sessionId });
+      return result.numAffectedRows === 1n;
     },
 
     async deleteExpired(now: number): Promise<number> {

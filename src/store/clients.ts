@@ -2,6 +2,7 @@
 // authenticates, and the hash of a confidential client's secret).
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { prepare } from './prepared.ts';
 import type { ClientsTable, Schema } from './schema.ts';
 import { hasNul } from './text.ts';
 
@@ -55,6 +56,11 @@ export interface ClientRepository {
   delete(clientId: string): Promise<boolean>;
 }
 
+// Every code exchange and client-authenticated grant reads its client (see prepared.ts).
+const clientById = prepare(['clientId'], (db, p) =>
+  db.selectFrom('clients').selectAll().where('client_id', '=', p.clientId),
+);
+
 export function createClientRepository(db: Kysely<Schema>): ClientRepository {
   return {
     async create(client: NewClient): Promise<Client> {
@@ -67,11 +73,7 @@ export function createClientRepository(db: Kysely<Schema>): ClientRepository {
 
     async findById(clientId: string): Promise<Client | undefined> {
       if (hasNul(clientId)) return undefined;
-      const row = await db
-        .selectFrom('clients')
-        .selectAll()
-        .where('client_id', '=', clientId)
-        .executeTakeFirst();
+      const row = (await clientById(db, { clientId })).rows[0];
       return row && toClient(row);
     },
 

@@ -75,6 +75,15 @@ export interface UserRepository {
 // GET /users/me reads a user by id on every request; every login reads one by name and every
 // registration inserts one (see prepared.ts).
 const byId = prepare(['id'], (db, p) => db.selectFrom('users').selectAll().where('id', '=', p.id));
+// Every sign-in and code exchange holds the user's row (see holdSecurityVersion).
+const holdVersion = prepare(['id', 'securityVersion'], (db, p) =>
+  db
+    .updateTable('users')
+    .set((eb) => ({ security_version: eb.ref('security_version') }))
+    .where('id', '=', p.id)
+    .where('security_version', '=', p.securityVersion)
+    .where('is_active', '=', 1),
+);
 const byUsernameNorm = prepare(['value'], (db, p) =>
   db.selectFrom('users').selectAll().where('username_norm', '=', p.value),
 );
@@ -176,14 +185,8 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
 
     async holdSecurityVersion(id: string, securityVersion: number): Promise<boolean> {
       // A write that changes nothing: it takes the row lock a change of the user also needs.
-      const result = await db
-        .updateTable('users')
-        .set((eb) => ({ security_version: eb.ref('security_version') }))
-        .where('id', '=', id)
-        .where('security_version', '=', securityVersion)
-        .where('is_active', '=', 1)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+      const result = await holdVersion(db, { id, securityVersion });
+      return result.numAffectedRows === 1n;
     },
 
     async delete(id: string): Promise<boolean> {

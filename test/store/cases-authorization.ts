@@ -68,16 +68,18 @@ export const authorizationCases: StoreCase[] = [
       const code = newCode(ids);
       await store.authorizationCodes.insert(code);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => store.authorizationCodes.consume(code.hash, T0 + 1)),
+        Array.from({ length: 5 }, (_, i) =>
+          store.authorizationCodes.consume(code.hash, T0 + 1, `session-${i}`),
+        ),
       );
       assert.equal(results.filter(Boolean).length, 1);
-      await store.authorizationCodes.setSession(code.hash, 'session-1');
+      const winner = `session-${results.indexOf(true)}`;
       const used = await store.authorizationCodes.findByHash(code.hash);
       assert.equal(used?.usedAt, T0 + 1);
-      assert.equal(used?.sessionId, 'session-1');
+      assert.equal(used?.sessionId, winner);
       const late = newCode(ids);
       await store.authorizationCodes.insert(late);
-      assert.equal(await store.authorizationCodes.consume(late.hash, late.expiresAt), false);
+      assert.equal(await store.authorizationCodes.consume(late.hash, late.expiresAt, 's'), false);
       assert.equal(await store.authorizationCodes.deleteExpired(late.expiresAt), 2);
       assert.equal(await store.authorizationCodes.findByHash(late.hash), undefined);
     },

@@ -111,8 +111,9 @@ export async function exchangeCode(
         // Spent in the session's own transaction: of two exchanges at once exactly one commits, and
         // the loser then finds the session the winner started (and ends it).
         before: async (tx: Store, sessionId: string) => {
-          if (!(await tx.authorizationCodes.consume(hash, s.clock()))) throw new CodeSpent();
-          await tx.authorizationCodes.setSession(hash, sessionId);
+          if (!(await tx.authorizationCodes.consume(hash, s.clock(), sessionId))) {
+            throw new CodeSpent();
+          }
         },
         audit: { type: 'oauth.code_exchange', details: { grant: 'authorization_code' } },
       },
