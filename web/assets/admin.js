@@ -1,5 +1,7 @@
-// Administration (superusers): find users, switch their rights, sign them out, read the audit log.
+// Administration (superusers): find users, switch their rights, sign them out, register OAuth
+// clients (clients.js), read the audit log.
 import { loadAudit } from './audit.js';
+import { loadClients } from './clients.js';
 import { startPage } from './layout.js';
 import { ApiError, api } from './session.js';
 import {
@@ -248,5 +250,5 @@ if (me?.is_superuser) {
   grantable = (metadata.scopes_supported ?? []).filter((s) => s !== 'admin');
   showView('admin');
   await loadUsers(true);
-  await loadAudit(auditBox, nameOf);
+  await Promise.all([loadClients(), loadAudit(auditBox, nameOf)]);
 }
