@@ -1,5 +1,6 @@
 // The rules' services, built once per process from the configuration and the store: the key ring,
 // the kv, the revocation list and its poll, the mailer, and the timers that keep them current.
+import { CLIENT_SESSION_PREFIX } from '../auth/clients/index.ts';
 import type { Services } from '../auth/services.ts';
 import { startHousekeeping } from '../auth/sessions/index.ts';
 import type { Config } from '../config/index.ts';
@@ -10,7 +11,7 @@ import { createMailer } from '../mail/mailer.ts';
 import type { Store } from '../store/index.ts';
 import { createAccessTokens } from '../tokens/access-token.ts';
 import { openKeyRing } from '../tokens/keys.ts';
-import { createLiveSessions } from '../tokens/live-sessions.ts';
+import { createLiveSessions, type StoredSession } from '../tokens/live-sessions.ts';
 import { createRefreshTokenCodec } from '../tokens/refresh.ts';
 import { createRevocationList } from '../tokens/revocation.ts';
 
@@ -33,10 +34,16 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     previousSecretKeys: config.previousSecretKeys,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     clock,
+    // On stderr, once per key: the operator should restore PREVIOUS_SECRET_KEYS or let it be replaced.
+    onUnreadableKey: (message) =>
+      process.emitWarning(message, { code: 'PORTCULLIS_UNREADABLE_SIGNING_KEY' }),
   });
   const kv = await openKv(config, clock, deps.onKvError);
   const liveSessions = createLiveSessions({
-    find: (id) => store.sessions.findById(id),
+    find: (id) =>
+      id.startsWith(CLIENT_SESSION_PREFIX)
+        ? machineSession(store, id)
+        : store.sessions.findById(id),
     clock,
     maxEntries: config.liveSessionCacheSize,
     maxAgeMs: config.accessTokenTtlSeconds * 1000,
@@ -102,4 +109,13 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
       await kv.close();
     },
   };
+}
+
+/** A client_credentials token's sid stands for its client: live while the client is registered. */
+async function machineSession(store: Store, sid: string): Promise<StoredSession | undefined> {
+  const clientId = sid.slice(CLIENT_SESSION_PREFIX.length);
+  const client = await store.clients.findById(clientId);
+  return (
+    client && { userId: client.clientId, expiresAt: Number.POSITIVE_INFINITY, revokedAt: null }
+  );
 }

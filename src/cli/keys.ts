@@ -1,22 +1,25 @@
 // `portcullis keys rotate|list|reseal`.
 import { resealAllTotpSecrets } from '../auth/second-factor/index.ts';
-import { rotateSigningKey } from '../tokens/keys.ts';
+import { isIdTokenAlgorithm, rotateSigningKey } from '../tokens/keys.ts';
 import { withServices } from './context.ts';
 
 export async function keys(args: string[]): Promise<number> {
   const [action] = args;
   if (action === 'rotate') {
     return withServices(async (s, config) => {
-      const key = await rotateSigningKey({
+      const fresh = await rotateSigningKey({
         store: s.store,
         algorithm: config.algorithm,
         secretKey: config.secretKey,
+        previousSecretKeys: config.previousSecretKeys,
         accessTokenTtlSeconds: config.accessTokenTtlSeconds,
         clock: s.clock,
       });
-      console.log(
-        `New signing key ${key.kid} (${key.alg}). Older keys verify until their tokens expire.`,
-      );
+      for (const key of fresh) {
+        console.log(
+          `New signing key ${key.kid} (${key.alg}, ${usesOf(key.alg, config.algorithm)}). Older keys verify until their tokens expire.`,
+        );
+      }
       return 0;
     });
   }
@@ -24,21 +27,34 @@ export async function keys(args: string[]): Promise<number> {
     return withServices(async (s, config) => {
       const published = new Set(s.keys.jwks().keys.map((k) => k.kid));
       const rows = await s.store.signingKeys.list();
-      console.log(['kid'.padEnd(44), 'alg'.padEnd(6), 'created'.padEnd(25), 'state'].join(' '));
+      console.log(
+        ['kid'.padEnd(44), 'alg'.padEnd(6), 'use'.padEnd(20), 'created'.padEnd(25), 'state'].join(
+          ' ',
+        ),
+      );
       for (const k of rows) {
-        const state =
-          k.retiredAt === null ? 'signing' : published.has(k.kid) ? 'verifying' : 'expired';
+        const uses = usesOf(k.alg, config.algorithm);
+        const state = published.has(k.kid)
+          ? k.retiredAt === null
+            ? 'signing'
+            : 'verifying'
+          : uses === 'unused'
+            ? 'unused'
+            : k.retiredAt === null
+              ? 'unreadable'
+              : 'expired';
         console.log(
           [
             k.kid.padEnd(44),
             k.alg.padEnd(6),
+            uses.padEnd(20),
             new Date(k.createdAt).toISOString().padEnd(25),
             state,
           ].join(' '),
         );
       }
       if (config.algorithm === 'HS256')
-        console.log('ALGORITHM=HS256: tokens are signed with SECRET_KEY.');
+        console.log('ALGORITHM=HS256: access tokens are signed with SECRET_KEY.');
       return 0;
     });
   }
@@ -61,4 +77,11 @@ export async function keys(args: string[]): Promise<number> {
   }
   console.error('usage: portcullis keys rotate | keys list | keys reseal');
   return 2;
+}
+
+/** What a key of `alg` signs under the configured ALGORITHM. */
+function usesOf(alg: string, configured: string): string {
+  if (alg === configured) return isIdTokenAlgorithm(alg) ? 'access+id_token' : 'access';
+  // A key of an earlier ALGORITHM that is not an ID-token algorithm signs and verifies nothing.
+  return isIdTokenAlgorithm(alg) ? 'id_token' : 'unused';
 }

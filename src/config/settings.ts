@@ -53,6 +53,7 @@ export interface Settings {
   readonly rateLimitRegister: RateLimit;
   readonly rateLimitPassword: RateLimit;
   readonly rateLimitTotp: RateLimit;
+  readonly rateLimitAuthorize: RateLimit;
   readonly requireVerifiedEmail: boolean;
   readonly mailFrom: string;
   readonly totpIssuer: string;
@@ -352,6 +353,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_REGISTER', key: 'rateLimitRegister', parse: rateLimit('20/1h') },
   { name: 'RATE_LIMIT_PASSWORD', key: 'rateLimitPassword', parse: rateLimit('10/1h') },
   { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
+  { name: 'RATE_LIMIT_AUTHORIZE', key: 'rateLimitAuthorize', parse: rateLimit('60/1m') },
   { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
   {
     name: 'MAIL_FROM',

@@ -10,7 +10,14 @@ import type { Services } from '../auth/services.ts';
 import type { RateLimit, Settings } from '../config/settings.ts';
 import { AppError } from '../errors/index.ts';
 
-export type RateLimitPolicy = 'token' | 'login' | 'refresh' | 'register' | 'password' | 'totp';
+export type RateLimitPolicy =
+  | 'token'
+  | 'login'
+  | 'refresh'
+  | 'register'
+  | 'password'
+  | 'totp'
+  | 'authorize';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,6 +33,7 @@ const SETTING: Record<RateLimitPolicy, keyof Settings> = {
   register: 'rateLimitRegister',
   password: 'rateLimitPassword',
   totp: 'rateLimitTotp',
+  authorize: 'rateLimitAuthorize',
 };
 
 export function policyLimit(s: Services, policy: RateLimitPolicy): RateLimit {

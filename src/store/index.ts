@@ -2,7 +2,12 @@
 import { type Kysely, sql } from 'kysely';
 import { type AccountTokenRepository, createAccountTokenRepository } from './account-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit-log.ts';
+import {
+  type AuthorizationCodeRepository,
+  createAuthorizationCodeRepository,
+} from './authorization-codes.ts';
 import { type ClientRepository, createClientRepository } from './clients.ts';
+import { type ConsentRepository, createConsentRepository } from './consents.ts';
 import type { Database } from './database.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
@@ -20,7 +25,9 @@ import { createUserRepository, type UserRepository } from './users.ts';
 
 export * from './account-tokens.ts';
 export * from './audit-log.ts';
+export * from './authorization-codes.ts';
 export * from './clients.ts';
+export * from './consents.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
 export * from './mfa-challenges.ts';
@@ -44,6 +51,8 @@ export interface Store {
   recoveryCodes: RecoveryCodeRepository;
   mfaChallenges: MfaChallengeRepository;
   clients: ClientRepository;
+  authorizationCodes: AuthorizationCodeRepository;
+  consents: ConsentRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -88,6 +97,8 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     recoveryCodes: createRecoveryCodeRepository(db),
     mfaChallenges: createMfaChallengeRepository(db),
     clients: createClientRepository(db),
+    authorizationCodes: createAuthorizationCodeRepository(db),
+    consents: createConsentRepository(db),
   };
 }
 

@@ -30,6 +30,8 @@ export interface SessionsTable {
   user_agent: string | null;
   ip: string | null;
   revoked_at: number | null;
+  /** When the user last proved who they are (null: created_at). */
+  auth_time: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -132,6 +134,32 @@ export interface ClientsTable {
   updated_at: number;
 }
 
+/** Authorization codes (RFC 6749 §4.1), stored as a keyed hash, single use. */
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string | null;
+  code_challenge: string;
+  scope: string;
+  nonce: string | null;
+  auth_time: number;
+  security_version: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  session_id: string | null;
+}
+
+/** What a user allowed an app: one row per user and client, the scopes granted so far. */
+export interface ConsentsTable {
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -145,4 +173,6 @@ export interface Schema {
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
   clients: ClientsTable;
+  authorization_codes: AuthorizationCodesTable;
+  consents: ConsentsTable;
 }

@@ -16,9 +16,12 @@ export interface Session {
   userAgent: string | null;
   ip: string | null;
   revokedAt: number | null;
+  /** When the user last proved who they are (a password, a second factor): the ID token's auth_time. */
+  authTime: number;
 }
 
-export type NewSession = Omit<Session, 'revokedAt'>;
+/** A new session; its authTime is its createdAt unless it continues an earlier sign-in. */
+export type NewSession = Omit<Session, 'revokedAt' | 'authTime'> & { authTime?: number };
 
 export interface SessionRepository {
   create(s: NewSession): Promise<void>;
@@ -47,7 +50,18 @@ const touchSession = prepare(['id', 'lastUsedAt', 'expiresAt'], (db, p) =>
 
 // Every login inserts one.
 const insertSession = prepare(
-  ['id', 'userId', 'clientId', 'scope', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent', 'ip'],
+  [
+    'id',
+    'userId',
+    'clientId',
+    'scope',
+    'createdAt',
+    'lastUsedAt',
+    'expiresAt',
+    'userAgent',
+    'ip',
+    'authTime',
+  ],
   (db, p) =>
     db.insertInto('sessions').values({
       id: p.id,
@@ -60,6 +74,7 @@ const insertSession = prepare(
       user_agent: p.userAgent,
       ip: p.ip,
       revoked_at: null,
+      auth_time: p.authTime,
     }),
 );
 
@@ -77,6 +92,7 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
           expiresAt: s.expiresAt,
           userAgent: s.userAgent,
           ip: s.ip,
+          authTime: s.authTime ?? null,
         }),
       );
     },
@@ -163,5 +179,6 @@ function toSession(row: Selectable<SessionsTable>): Session {
     userAgent: row.user_agent,
     ip: row.ip,
     revokedAt: row.revoked_at === null ? null : row.revoked_at,
+    authTime: row.auth_time ?? row.created_at,
   };
 }

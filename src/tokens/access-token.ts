@@ -168,8 +168,9 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         client_id: input.clientId,
         sid: input.sessionId,
         scope: input.scope,
-        preferred_username: input.username,
-      };
+        // A machine client (client_credentials) has no user name to give.
+        ...(input.username === '' ? {} : { preferred_username: input.username }),
+      } as AccessClaims;
       const token = signJws(options.algorithm, { typ: 'at+jwt', kid }, claims, key);
       // Issued here for a session just read or made: its first request needs no lookup.
       options.liveSessions.remember(input.sessionId, input.userId);

@@ -311,7 +311,12 @@ for (const db of testDatabases()) {
 
     it('DELETE ends the sessions of that client at once: 204, its access token 401, its refresh 400, others untouched', async () => {
       const token = admin.tokens.access_token;
-      const made = await create({ name: 'Doomed', redirect_uris: ['https://d.example/cb'] });
+      // First-party: the operator's own app may use the password grant (third-party ones may not).
+      const made = await create({
+        name: 'Doomed',
+        redirect_uris: ['https://d.example/cb'],
+        first_party: true,
+      });
       const id = made.body.client_id;
       const user = await registerAndLogin(api, 'clientuser');
       const viaClient = await api.post<{ access_token: string; refresh_token: string }>(

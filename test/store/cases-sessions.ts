@@ -49,6 +49,7 @@ export const sessionCases: StoreCase[] = [
         userAgent: 'Mozilla/5.0 (X11; Linux) 🦊 Ünïcødé',
         ip: '2001:db8::1',
         revokedAt: null,
+        authTime: T0,
       };
       const { revokedAt: _, ...input } = full;
       await store.sessions.create(input);

@@ -43,6 +43,8 @@ export interface StartOptions {
   logger?: AppDeps['logger'];
   /** Reuse a database (and DATA_DIR) of an earlier server, e.g. to restart. */
   reuse?: { dataDir: string; databaseUrl: string };
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 /** Settings for tests: fast (test-only) password hashing, quiet logs, a temporary DATA_DIR. */
@@ -90,7 +92,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const clock = options.clock ?? testClock();
   const config = loadConfig({ env: testEnv(dataDir, databaseUrl, options.env), envFileDir: null });
   const app = await buildApp(config, { clock, logger: options.logger ?? false });
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const owned = !options.reuse;
   return {
     url: address,

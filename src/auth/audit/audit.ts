@@ -26,7 +26,13 @@ export type AuditType =
   | 'client.create'
   | 'client.update'
   | 'client.delete'
-  | 'client.secret_rotate';
+  | 'client.secret_rotate'
+  | 'oauth.consent'
+  | 'oauth.consent_revoke'
+  | 'oauth.code_exchange'
+  | 'oauth.code_replay'
+  | 'oauth.client_credentials'
+  | 'oauth.logout';
 
 export interface AuditEvent {
   type: AuditType;

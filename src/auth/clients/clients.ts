@@ -6,15 +6,13 @@ import { AppError, type FieldError, notFound, ValidationError } from '../../erro
 import type { Client, ClientPatch, Store } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { Uses } from '../services.ts';
-import { endSessionsIn } from '../sessions/index.ts';
+import { endSessionsIn, OIDC_SCOPES } from '../sessions/index.ts';
 
 export type { Client };
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
-/** The OpenID Connect scopes, which exist beside SCOPES. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
 const MAX_NAME = 100;
 const MAX_URI = 2000;
@@ -36,6 +34,12 @@ export interface ClientInput {
 }
 
 export type ClientPatchInput = Partial<ClientInput>;
+
+/** The sid of a client's client_credentials tokens: one per client, ended when it is deleted. */
+export function clientSessionId(clientId: string): string {
+  return `${CLIENT_SESSION_PREFIX}${clientId}`;
+}
+export const CLIENT_SESSION_PREFIX = 'client:';
 
 export function isConfidential(client: Pick<Client, 'tokenEndpointAuthMethod'>): boolean {
   return client.tokenEndpointAuthMethod !== 'none';
@@ -159,6 +163,10 @@ export async function deleteClient(
     if (!(await tx.clients.delete(clientId))) throw notFound('Client');
     const sessionIds = await tx.sessions.listOpenIdsOfClient(clientId);
     const made = await endSessionsIn(s, tx, sessionIds, now);
+    // Its client_credentials tokens have no session row: their shared sid is denied instead.
+    const machine = s.revocations.sessionEntries([clientSessionId(clientId)]);
+    for (const entry of machine) await tx.revocations.insert(entry);
+    made.push(...machine);
     await recordAudit(tx, {
       type: 'client.delete',
       actorId,

@@ -1,7 +1,9 @@
 export {
+  CLIENT_SESSION_PREFIX,
   type Client,
   type ClientInput,
   type ClientPatchInput,
+  clientSessionId,
   createClient,
   deleteClient,
   getClient,

@@ -16,8 +16,11 @@ export {
   endSessions,
   endSessionsIn,
   type LoginResult,
+  OIDC_SCOPES,
+  type RefreshingClient,
   refresh,
   revokeToken,
   type SessionEndEvent,
+  type SessionOptions,
   startSession,
 } from './sessions.ts';

@@ -10,6 +10,14 @@ import type { Uses } from '../services.ts';
 import { type RefreshTokenState, refreshTokenState } from './refresh-liveness.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
 
+/** The OpenID Connect scopes: requested by apps, granted by consent, never rights of a user. */
+export const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
+
+/** Who presents a refresh token at /token, and whether a session of `sessionClientId` is theirs. */
+export interface RefreshingClient {
+  mayRefresh(sessionClientId: string): boolean | Promise<boolean>;
+}
+
 export interface ClientInfo {
   clientId: string;
   userAgent: string | null;
@@ -28,7 +36,29 @@ export interface LoginResult {
   user: User;
   tokens: TokenPair;
   sessionId: string;
+  /** When the user proved who they are (ms): the ID token's auth_time. */
+  authTime: number;
 }
+
+export interface SessionOptions {
+  /** The sign-in this session continues (an authorization code's); default: now. */
+  authTime?: number;
+  /**
+   * False: no refresh token (an app granted neither offline_access nor first-party standing); the
+   * session then lives as long as its access token and `tokens.refresh_token` is empty.
+   */
+  refreshToken?: boolean;
+  /**
+   * Runs first inside the session's transaction (an authorization code is spent there, so a code
+   * and the session it starts commit together); throwing rolls the sign-in back.
+   */
+  before?: (tx: Store, sessionId: string) => Promise<void>;
+  /** The audit entry of the sign-in (default login.success), with details added to its own. */
+  audit?: { type: AuditEvent['type']; details: Record<string, unknown> };
+}
+
+// A session without a refresh token outlives its one access token by the verifier's leeway only.
+const ACCESS_ONLY_MARGIN_MS = 60_000;
 
 // A dead refresh token: 400 invalid_grant on the OAuth endpoint, a failed authentication (401)
 // elsewhere; the catalogue says which.
@@ -51,11 +81,16 @@ export async function startSession(
   user: User,
   scope: string,
   client: ClientInfo,
+  options: SessionOptions = {},
 ): Promise<LoginResult> {
   const now = s.clock();
   const sessionId = uuidv7(now);
-  const refreshToken = s.refreshTokens.create();
-  const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
+  const withRefresh = options.refreshToken ?? true;
+  const refreshToken = withRefresh ? s.refreshTokens.create() : '';
+  const authTime = options.authTime ?? now;
+  const expiresAt = withRefresh
+    ? now + s.config.refreshTokenTtlSeconds * 1000
+    : now + s.config.accessTokenTtlSeconds * 1000 + ACCESS_ONLY_MARGIN_MS;
   await s.store.transaction(async (tx) => {
     // The user was read before the slow password check: a password change, reset, deactivation or
     // lost right that landed since then refuses the sign-in. Holding the row orders this
@@ -63,6 +98,7 @@ export async function startSession(
     if (!(await tx.users.holdSecurityVersion(user.id, user.securityVersion))) {
       throw changedDuringSignIn();
     }
+    await options.before?.(tx, sessionId);
     await tx.sessions.create({
       id: sessionId,
       userId: user.id,
@@ -73,26 +109,34 @@ export async function startSession(
       expiresAt,
       userAgent: client.userAgent,
       ip: client.ip,
+      authTime,
     });
-    await tx.refreshTokens.insert({
-      hash: s.refreshTokens.hash(refreshToken),
-      sessionId,
-      userId: user.id,
-      createdAt: now,
-      expiresAt,
-    });
+    if (withRefresh) {
+      await tx.refreshTokens.insert({
+        hash: s.refreshTokens.hash(refreshToken),
+        sessionId,
+        userId: user.id,
+        createdAt: now,
+        expiresAt,
+      });
+    }
     await recordAudit(tx, {
-      type: 'login.success',
+      type: options.audit?.type ?? 'login.success',
       actorId: user.id,
       subjectId: user.id,
       ip: client.ip,
       userAgent: client.userAgent,
       at: now,
-      details: { session_id: sessionId, client_id: client.clientId, scope },
+      details: {
+        session_id: sessionId,
+        client_id: client.clientId,
+        scope,
+        ...options.audit?.details,
+      },
     });
   });
   const tokens = await pairFor(s, user, sessionId, client.clientId, scope, refreshToken);
-  return { user, tokens, sessionId };
+  return { user, tokens, sessionId, authTime };
 }
 
 async function pairFor(
@@ -127,14 +171,20 @@ export async function refresh(
   >,
   token: string,
   requestedScope: string | undefined,
-): Promise<LoginResult> {
+  client?: RefreshingClient,
+): Promise<LoginResult & { clientId: string }> {
   const state = await refreshTokenState(s, token);
   if (!state.live) throw badRefresh(REFUSALS[state.why]);
   const { hash, session, user } = state;
   const now = s.clock();
+  // Bound to its client: another app presenting a leaked token gets nothing (and spends nothing).
+  if (client && !(await client.mayRefresh(session.clientId))) {
+    throw new AppError('invalid_grant', 'The refresh token was issued to another client.');
+  }
 
-  // Checked before rotating, so a refused scope does not spend the token.
-  const allowed = effectiveScopes(user, s.config.scopes).filter((x) =>
+  // Checked before rotating, so a refused scope does not spend the token. The OpenID Connect
+  // scopes are not rights of the user: they stay as long as the session had them.
+  const allowed = [...effectiveScopes(user, s.config.scopes), ...OIDC_SCOPES].filter((x) =>
     session.scope.split(' ').includes(x),
   );
   const scope = grantScope(parseScope(requestedScope), allowed);
@@ -173,7 +223,13 @@ export async function refresh(
     }
   }
   const tokens = await pairFor(s, user, session.id, session.clientId, scope, successor);
-  return { user, tokens, sessionId: session.id };
+  return {
+    user,
+    tokens,
+    sessionId: session.id,
+    authTime: session.authTime,
+    clientId: session.clientId,
+  };
 }
 
 /** What the audit log says about ended sessions; the session ids are added to its details. */

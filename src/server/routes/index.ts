@@ -8,7 +8,9 @@ import { router } from '../route.ts';
 import * as account from './account.ts';
 import * as mail from './account-mail.ts';
 import * as admin from './admin.ts';
+import * as apps from './apps.ts';
 import * as audit from './audit.ts';
+import * as authorize from './authorize.ts';
 import * as browser from './browser.ts';
 import * as clients from './clients.ts';
 import * as oauth from './oauth.ts';
@@ -30,12 +32,26 @@ export async function routes(
     r.post('/token', { limit: 'token' }, oauth.token);
     r.post('/revoke', none, oauth.revoke);
     r.post('/introspect', { guard: superuser }, oauth.introspect);
+    r.get('/userinfo', none, oauth.userinfo);
+    r.post('/userinfo', none, oauth.userinfo);
+  });
+
+  // The provider's browser side: HTML pages and redirects (form bodies accepted).
+  await app.register(async (scope) => {
+    authorize.browserContext(scope);
+    const r = router(scope, opts.services);
+    r.get('/authorize', { limit: 'authorize' }, authorize.authorize);
+    r.post('/authorize', { limit: 'authorize' }, authorize.authorize);
+    r.post('/authorize/decision', { limit: 'authorize' }, authorize.consentDecision);
+    r.get('/logout', { limit: 'authorize' }, authorize.endSession);
+    r.post('/logout/confirm', { limit: 'authorize' }, authorize.confirmLogout);
   });
 
   const r = router(app, opts.services);
   // Discovery and health.
   r.get('/.well-known/jwks.json', none, wellKnown.jwks);
   r.get('/.well-known/oauth-authorization-server', none, wellKnown.metadata);
+  r.get('/.well-known/openid-configuration', none, wellKnown.metadata);
   r.get('/healthz', none, wellKnown.liveness);
   r.get('/readyz', none, wellKnown.readiness);
 
@@ -62,6 +78,8 @@ export async function routes(
   r.get('/users/me/sessions', { guard: user }, account.sessions);
   r.delete('/users/me/sessions', { guard: user }, account.endOthers);
   r.delete('/users/me/sessions/:id', { guard: user }, account.endSession);
+  r.get('/users/me/apps', { guard: user }, apps.list);
+  r.delete('/users/me/apps/:client_id', { guard: user }, apps.revoke);
   r.get('/users/:username', { guard: user }, account.user);
 
   // Administration (superusers).

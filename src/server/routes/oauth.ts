@@ -2,20 +2,28 @@
 // Form-encoded or JSON in; application/json out, errors as RFC 6749 §5.2 — never problem+json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { completeSecondFactor, MFA_OTP_GRANT, passwordLogin } from '../../auth/login/index.ts';
+import {
+  authenticateClient,
+  clientCredentials,
+  exchangeCode,
+  mustBeRegistered,
+  refreshGrant,
+  type TokenClient,
+  userInfo,
+} from '../../auth/oauth/index.ts';
 import type { Services } from '../../auth/services.ts';
 import {
   type AccessClaims,
   inspectToken,
-  refresh,
   revokeToken,
   type TokenStatus,
 } from '../../auth/sessions/index.ts';
-import { AppError } from '../../errors/index.ts';
-import { clientInfo } from '../authenticate.ts';
+import { AppError, AuthenticationError } from '../../errors/index.ts';
+import { bearerToken, clientInfo } from '../authenticate.ts';
 import { formBodies } from '../body-parsers.ts';
 import { sendOAuthError, toAppError } from '../errors.ts';
 import { route } from '../route.ts';
-import { errorResponses, ref } from '../schemas.ts';
+import { errorResponses } from '../schemas.ts';
 
 interface TokenBody {
   grant_type?: string;
@@ -27,18 +35,30 @@ interface TokenBody {
   client_secret?: string;
   mfa_token?: string;
   otp?: string;
+  code?: string;
+  redirect_uri?: string;
+  code_verifier?: string;
 }
 
 const text = { type: 'string', maxLength: 8192 } as const;
 
 const tokenSchema = {
-  summary: 'OAuth2 token endpoint (password, refresh_token and mfa-otp grants)',
+  summary:
+    'OAuth2 token endpoint (authorization_code, client_credentials, refresh_token, password and mfa-otp grants)',
+  description:
+    'Confidential clients authenticate with HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post), as registered; public clients send their client_id. Unregistered client_ids are accepted for the password and refresh grants only.',
   tags: ['oauth'],
   consumes: ['application/x-www-form-urlencoded', 'application/json'],
   body: {
     type: 'object',
     properties: {
-      grant_type: { ...text, description: `password (default), refresh_token or ${MFA_OTP_GRANT}` },
+      grant_type: {
+        ...text,
+        description: `authorization_code, client_credentials, refresh_token, password (default) or ${MFA_OTP_GRANT}`,
+      },
+      code: { ...text, description: 'with grant_type=authorization_code' },
+      redirect_uri: { ...text, description: 'as sent to /authorize, when it was sent' },
+      code_verifier: { ...text, description: 'PKCE: the secret whose S256 is the code_challenge' },
       username: { ...text, description: 'username or email' },
       password: text,
       scope: text,
@@ -49,7 +69,21 @@ const tokenSchema = {
       otp: { ...text, description: 'a TOTP code or a recovery code' },
     },
   },
-  response: { 200: ref('TokenPair'), ...errorResponses([400, 401, 413, 429, 503], 'OAuthError') },
+  response: {
+    200: {
+      type: 'object',
+      required: ['access_token', 'token_type', 'expires_in', 'scope'],
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { type: 'string', enum: ['bearer'] },
+        expires_in: { type: 'integer' },
+        scope: { type: 'string' },
+        refresh_token: { type: 'string' },
+        id_token: { type: 'string', description: 'with the openid scope' },
+      },
+    },
+    ...errorResponses([400, 401, 413, 429, 503], 'OAuthError'),
+  },
 };
 
 const tokenOnly = {
@@ -63,12 +97,12 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-/** Client credentials from the body or HTTP Basic (RFC 6749 §2.3.1), as Swagger UI sends them. */
-function basicCredentials(request: FastifyRequest): { client_id?: string; client_secret?: string } {
+/** HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-encoded), as Swagger UI sends them. */
+function basicCredentials(request: FastifyRequest): { id: string; secret: string } | undefined {
   const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(request.headers.authorization ?? '');
-  if (!match?.[1]) return {};
+  if (!match?.[1]) return undefined;
   const [id = '', ...secret] = Buffer.from(match[1], 'base64').toString('utf8').split(':');
-  return { client_id: formDecode(id), client_secret: formDecode(secret.join(':')) };
+  return { id: formDecode(id), secret: formDecode(secret.join(':')) };
 }
 
 function formDecode(value: string): string {
@@ -79,25 +113,25 @@ function formDecode(value: string): string {
   }
 }
 
-/** Public clients only: a client_id is recorded, a client secret is refused (there are none). */
-function clientId(
+function tokenClient(
   s: Services,
   request: FastifyRequest,
   body: { client_id?: string; client_secret?: string },
-): string {
-  const basic = basicCredentials(request);
-  // No confidential clients exist, so a secret can only be a mistake or a probe: refuse it.
-  if (body.client_secret || basic.client_secret) {
-    throw new AppError(
-      'invalid_client',
-      'Client authentication is not supported: public clients only.',
-    );
+): Promise<TokenClient> {
+  return authenticateClient(s, {
+    basic: basicCredentials(request),
+    bodyId: body.client_id,
+    bodySecret: body.client_secret,
+  });
+}
+
+/** The password grant: the guides' unregistered clients, and the operator's own (first-party) apps. */
+function passwordClient(c: TokenClient): string {
+  // RFC 9700 §2.4: a third-party app must never see the user's password.
+  if (c.registered && !c.client.firstParty) {
+    throw new AppError('unauthorized_client', 'This client may not use the password grant.');
   }
-  const id = body.client_id || basic.client_id;
-  if (id === undefined || id === '') return s.config.defaultClientId;
-  if (!/^[\x20-\x7E]{1,128}$/.test(id))
-    throw new AppError('invalid_request', 'client_id is malformed.');
-  return id;
+  return c.clientId;
 }
 
 function noStore(reply: FastifyReply): FastifyReply {
@@ -151,9 +185,30 @@ export const token = route<{ Body: TokenBody | undefined }>({
   schema: tokenSchema,
   handler: (s) => async (request, reply) => {
     const body = request.body ?? {};
-    const client = clientInfo(request, clientId(s, request, body));
+    const caller = await tokenClient(s, request, body);
     // FastAPI's OAuth2PasswordRequestForm clients send no grant_type: password is the default.
     const grant = body.grant_type || 'password';
+    if (grant === 'authorization_code') {
+      const tokens = await exchangeCode(
+        s,
+        mustBeRegistered(caller),
+        {
+          code: required(body.code, 'code'),
+          redirectUri: body.redirect_uri || undefined,
+          codeVerifier: body.code_verifier || undefined,
+        },
+        clientInfo(request, caller.clientId),
+      );
+      return noStore(reply).send(tokens);
+    }
+    if (grant === 'client_credentials') {
+      return noStore(reply).send(await clientCredentials(s, mustBeRegistered(caller), body.scope));
+    }
+    if (grant === 'refresh_token') {
+      const token = required(body.refresh_token, 'refresh_token');
+      return noStore(reply).send(await refreshGrant(s, caller, token, body.scope));
+    }
+    const client = clientInfo(request, passwordClient(caller));
     if (grant === 'password') {
       const result = await passwordLogin(
         s,
@@ -172,10 +227,6 @@ export const token = route<{ Body: TokenBody | undefined }>({
         { mfaToken: required(body.mfa_token, 'mfa_token'), otp: required(body.otp, 'otp') },
         client,
       );
-      return noStore(reply).send(result.tokens);
-    }
-    if (grant === 'refresh_token') {
-      const result = await refresh(s, required(body.refresh_token, 'refresh_token'), body.scope);
       return noStore(reply).send(result.tokens);
     }
     throw new AppError('unsupported_grant_type', 'This grant_type is not supported.');
@@ -220,5 +271,36 @@ export const introspect = route<{ Body: { token?: string } | undefined }>({
   handler: (s) => async (request, reply) => {
     const token = required(request.body?.token, 'token');
     return noStore(reply).send(introspectionOf(s, await inspectToken(s, token)));
+  },
+});
+
+export const userinfo = route<{ Body: { access_token?: string } | undefined }>({
+  schema: {
+    summary: 'OpenID Connect userinfo: the claims the access token’s scopes release',
+    tags: ['oauth'],
+    security: [{ oauth2: ['openid'] }],
+    response: {
+      200: {
+        type: 'object',
+        required: ['sub'],
+        additionalProperties: true,
+        properties: {
+          sub: { type: 'string' },
+          email: { type: 'string' },
+          email_verified: { type: 'boolean' },
+          preferred_username: { type: 'string' },
+          updated_at: { type: 'integer' },
+        },
+      },
+      ...errorResponses([401, 403], 'OAuthError'),
+    },
+  },
+  handler: (s) => async (request, reply) => {
+    const token = bearerToken(request);
+    // RFC 6750 §2: the header; a token in the query would end up in logs and histories.
+    if (token === undefined || token === '') {
+      throw new AuthenticationError('A bearer access token is required.', token === '');
+    }
+    return noStore(reply).send(await userInfo(s, token));
   },
 });

@@ -1,6 +1,7 @@
 // Discovery and health: JWKS, RFC 8414 metadata, liveness and readiness.
 import { MFA_OTP_GRANT } from '../../auth/login/index.ts';
 import type { Services } from '../../auth/services.ts';
+import { OIDC_SCOPES } from '../../auth/sessions/index.ts';
 import { route } from '../route.ts';
 
 const jwksSchema = {
@@ -42,6 +43,19 @@ const metadataSchema = {
     revocation_endpoint_auth_methods_supported: strings,
     introspection_endpoint_auth_methods_supported: strings,
     service_documentation: { type: 'string' },
+    authorization_endpoint: { type: 'string' },
+    userinfo_endpoint: { type: 'string' },
+    end_session_endpoint: { type: 'string' },
+    response_modes_supported: strings,
+    subject_types_supported: strings,
+    id_token_signing_alg_values_supported: strings,
+    code_challenge_methods_supported: strings,
+    claims_supported: strings,
+    prompt_values_supported: strings,
+    authorization_response_iss_parameter_supported: { type: 'boolean' },
+    claims_parameter_supported: { type: 'boolean' },
+    request_parameter_supported: { type: 'boolean' },
+    request_uri_parameter_supported: { type: 'boolean' },
   },
 } as const;
 
@@ -54,21 +68,55 @@ const statusSchema = {
   },
 } as const;
 
-/** RFC 8414 metadata of this issuer. */
+/** RFC 8414 metadata of this issuer; OpenID Connect Discovery's document is the same one. */
 function metadataOf(s: Services) {
   const base = s.config.issuer.replace(/\/+$/, '');
   return {
     issuer: s.config.issuer,
+    authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/token`,
+    userinfo_endpoint: `${base}/userinfo`,
+    end_session_endpoint: `${base}/logout`,
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    grant_types_supported: ['password', 'refresh_token', MFA_OTP_GRANT],
-    response_types_supported: [],
-    scopes_supported: s.config.scopes,
-    token_endpoint_auth_methods_supported: ['none'],
+    grant_types_supported: [
+      'authorization_code',
+      'client_credentials',
+      'refresh_token',
+      'password',
+      MFA_OTP_GRANT,
+    ],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    subject_types_supported: ['public'],
+    // RS256 is the algorithm OpenID Connect requires every provider to offer.
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+    code_challenge_methods_supported: ['S256'],
+    prompt_values_supported: ['none', 'login', 'consent'],
+    scopes_supported: [...new Set([...OIDC_SCOPES, ...s.config.scopes])],
+    claims_supported: [
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'sid',
+      'at_hash',
+      'email',
+      'email_verified',
+      'preferred_username',
+      'updated_at',
+    ],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint_auth_methods_supported: ['none'],
     introspection_endpoint_auth_methods_supported: ['bearer'],
+    authorization_response_iss_parameter_supported: true,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
     service_documentation: `${s.config.publicUrl.replace(/\/+$/, '')}/docs`,
   };
 }
@@ -88,7 +136,7 @@ export const jwks = route({
 export const metadata = route({
   schema: {
     tags: ['discovery'],
-    summary: 'RFC 8414 metadata',
+    summary: 'RFC 8414 metadata (also at /.well-known/openid-configuration)',
     response: { 200: metadataSchema },
   },
   handler: (s) => {
