@@ -129,6 +129,31 @@ describe('describeScopes', () => {
   });
 });
 
+describe('the browser’s copy of the scope texts (web/assets/scopes.js, for /account)', () => {
+  it('says exactly what the consent page says', async () => {
+    const file = new URL('../../web/assets/scopes.js', import.meta.url).href;
+    const browser = (await import(file)) as {
+      describeScopes(scopes: string | readonly string[]): Array<{ scope: string; text: string }>;
+    };
+    const scopes = [
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+      'read',
+      'write',
+      'admin',
+      'x:y',
+    ];
+    assert.deepEqual(browser.describeScopes(scopes), describeScopes(scopes));
+    assert.deepEqual(
+      browser.describeScopes('openid  read read'),
+      describeScopes(['openid', 'read']),
+    );
+    assert.deepEqual(browser.describeScopes(['constructor']), describeScopes(['constructor']));
+  });
+});
+
 describe('the consent page', () => {
   it('names the app and the user, lists each scope in words, and posts the request back', () => {
     const html = consent();
