@@ -117,6 +117,8 @@ for (const db of testDatabases()) {
         await page.getByRole('button', { name: 'Allow' }).click();
       }
       const returned = await callback;
+      // The app's page has loaded before the browser goes anywhere else.
+      await page.waitForURL((url) => url.href.startsWith(app.base));
       assert.equal(returned.searchParams.get('state'), state);
       const code = returned.searchParams.get('code');
       assert.ok(code, returned.href);
