@@ -26,6 +26,9 @@ for (const db of testDatabases()) {
       bossId = (await register(server.app.services, { ...boss, isSuperuser: true })).id;
       browser = await launchChromium();
       device = await newDevice(browser, server.url);
+      await device.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+        origin: server.url,
+      });
       page = await device.page();
       await page.goto(`${server.url}/login?next=%2Fadmin`);
       await page.getByLabel('Username or email').fill(boss.username);
@@ -119,6 +122,16 @@ for (const db of testDatabases()) {
       assert.match(shown, /First-party/);
       assert.match(shown, /https:\/\/print\.example\/callback/);
       assert.ok(!shown.includes(firstSecret), 'the list never shows the secret');
+
+      // Copy puts the secret itself on the clipboard.
+      await secretBox().getByRole('button', { name: 'Copy' }).last().click();
+      await page.getByText('Copied to the clipboard.').waitFor();
+      const clipboard = await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      );
+      assert.equal(clipboard, firstSecret);
 
       await page.getByRole('button', { name: 'I have saved it' }).click();
       assert.equal(await secretBox().isVisible(), false);
