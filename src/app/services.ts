@@ -1,8 +1,7 @@
 // The rules' services, built once per process from the configuration and the store: the key ring,
 // the kv, the revocation list and its poll, the mailer, and the timers that keep them current.
-import { CLIENT_SESSION_PREFIX } from '../auth/clients/index.ts';
 import type { Services } from '../auth/services.ts';
-import { startHousekeeping } from '../auth/sessions/index.ts';
+import { CLIENT_SESSION_PREFIX, startHousekeeping } from '../auth/sessions/index.ts';
 import type { Config } from '../config/index.ts';
 import { createPasswordHasher } from '../crypto/passwords.ts';
 import { createSecretRing } from '../crypto/secret-ring.ts';

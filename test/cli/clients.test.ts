@@ -118,7 +118,16 @@ for (const db of testDatabases()) {
 
     it('client delete ends the sessions of that client: its access token 401, its refresh 400', async () => {
       const made = await cli(
-        ['client', 'create', '--name', 'Doomed', '--redirect-uri', 'https://d.example/cb'],
+        // First-party: the password grant is for the operator's own apps only.
+        [
+          'client',
+          'create',
+          '--name',
+          'Doomed',
+          '--redirect-uri',
+          'https://d.example/cb',
+          '--first-party',
+        ],
         env,
       );
       assert.equal(made.code, 0, made.stderr);

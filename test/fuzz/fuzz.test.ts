@@ -100,7 +100,11 @@ for (const db of testDatabases()) {
           assert.ok(answer.status < 500, `a 5xx: ${where}`);
           if (answer.status >= 400) {
             refused += 1;
-            if (req.method !== 'HEAD') {
+            if (req.method !== 'HEAD' && /^text\/html/.test(answer.type)) {
+              // The provider's browser endpoints (/authorize, /logout) answer people: an HTML page
+              // with a title that says what went wrong.
+              assert.match(answer.text, /<h1[^>]*>[^<]+</, `an HTML error page: ${where}`);
+            } else if (req.method !== 'HEAD') {
               const body = JSON.parse(answer.text) as Record<string, unknown>;
               assert.ok(
                 typeof body.code === 'string' || typeof body.error === 'string',

@@ -233,13 +233,17 @@ for (const db of testDatabases()) {
       });
 
       it('refuses unknown grant types, missing fields and client secrets', async () => {
-        const unsupported = await api.post(
+        const unsupported = await api.post('/token', { grant_type: 'device_code' }, { form: true });
+        assert.equal(unsupported.status, 400);
+        assert.equal(unsupported.body.error, 'unsupported_grant_type');
+        // client_credentials exists, but only for a registered confidential client that authenticates.
+        const anonymous = await api.post(
           '/token',
           { grant_type: 'client_credentials' },
           { form: true },
         );
-        assert.equal(unsupported.status, 400);
-        assert.equal(unsupported.body.error, 'unsupported_grant_type');
+        assert.equal(anonymous.status, 401);
+        assert.equal(anonymous.body.error, 'invalid_client');
         const missing = await api.post(
           '/token',
           { grant_type: 'password', username: 'x' },

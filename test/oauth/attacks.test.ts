@@ -455,6 +455,7 @@ for (const db of testDatabases()) {
       );
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.error, 'invalid_client');
+      assert.match(wrong.headers.get('www-authenticate') ?? '', /^Basic /);
       const noSecret = await world.api.post(
         '/token',
         { grant_type: 'client_credentials', client_id: confidential.client_id },
@@ -520,6 +521,14 @@ for (const db of testDatabases()) {
       );
       assert.equal(machine.status, 200, machine.text);
       assert.equal(claimsOf(machine.body.access_token as string).sub, doomed.client_id);
+      const live = await world.api.post(
+        '/introspect',
+        { token: machine.body.access_token as string },
+        { form: true, token: world.admin.tokens.access_token },
+      );
+      assert.equal(live.body.active, true, live.text);
+      assert.equal(live.body.sub, doomed.client_id);
+      assert.equal(live.body.username, undefined, 'a machine client has no user name');
       // Valid but without openid: userinfo says 403, not 401.
       assert.equal(
         (await world.api.get('/userinfo', { token: machine.body.access_token })).status,
@@ -545,6 +554,12 @@ for (const db of testDatabases()) {
         (await world.api.get('/userinfo', { token: user.body.access_token })).status,
         401,
       );
+      const dead = await world.api.post(
+        '/introspect',
+        { token: machine.body.access_token as string },
+        { form: true, token: world.admin.tokens.access_token },
+      );
+      assert.deepEqual(dead.body, { active: false });
     });
 
     it('userinfo: 401 without or with a bad token, 403 without openid, the claims by scope otherwise', async () => {
@@ -569,6 +584,78 @@ for (const db of testDatabases()) {
       });
       assert.equal(info.status, 200);
       assert.deepEqual(info.body, { sub: alice.id }, 'openid alone releases sub only');
+    });
+
+    it('GET /logout without a valid id_token_hint asks first; the confirmation needs its CSRF token; unregistered post-logout URIs get an error page', async () => {
+      const bob = await makeUser(world, 'bob');
+      const session = await cookieLogin(world.api, bob.username, bob.password);
+      const withLogoutUri = await registerClient(world, {
+        name: 'Logout app',
+        redirect_uris: [CB],
+        post_logout_redirect_uris: ['https://app.example/bye'],
+        scope: 'openid read',
+        first_party: true,
+      });
+      const get = (query: Record<string, string>) =>
+        fetch(`${world.issuer}/logout?${new URLSearchParams(query)}`, {
+          redirect: 'manual',
+          headers: { cookie: session.jar.header() },
+        });
+      const evil = await get({
+        client_id: withLogoutUri.client_id,
+        post_logout_redirect_uri: 'https://evil.example/',
+      });
+      assert.equal(evil.status, 400);
+      assert.equal(evil.headers.get('location'), null);
+      const noClient = await get({ post_logout_redirect_uri: 'https://app.example/bye' });
+      assert.equal(noClient.status, 400, 'a post-logout URI needs the client it is registered for');
+      const forged = await get({
+        client_id: withLogoutUri.client_id,
+        post_logout_redirect_uri: 'https://app.example/bye',
+        id_token_hint: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+        state: 's1',
+      });
+      assert.equal(forged.status, 200, 'a bad hint is no hint: confirmation first');
+      const page = await forged.text();
+      assert.match(page, /Sign out/);
+      assert.match(
+        forged.headers.get('content-security-policy') ?? '',
+        /form-action 'self' https:\/\/app\.example/,
+      );
+      const token = /name="csrf_token" value="([^"]+)"/.exec(page)?.[1];
+      assert.ok(token);
+      const confirm = (fields: Record<string, string>, origin = world.issuer) =>
+        fetch(`${world.issuer}/logout/confirm`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            cookie: session.jar.header(),
+            origin,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: new URLSearchParams({
+            client_id: withLogoutUri.client_id,
+            post_logout_redirect_uri: 'https://app.example/bye',
+            state: 's1',
+            decision: 'confirm',
+            ...fields,
+          }).toString(),
+        });
+      assert.equal((await confirm({})).status, 400, 'no token');
+      assert.equal(
+        (await confirm({ csrf_token: token }, 'https://evil.example')).status,
+        400,
+        'other origin',
+      );
+      const me = () =>
+        world.api.get('/users/me', {
+          headers: { cookie: session.jar.header(), 'sec-fetch-site': 'same-origin' },
+        });
+      assert.equal((await me()).status, 200, 'still signed in after the refusals');
+      const done = await confirm({ csrf_token: token });
+      assert.equal(done.status, 302);
+      assert.equal(done.headers.get('location'), 'https://app.example/bye?state=s1');
+      assert.equal((await me()).status, 401, 'the browser session has ended');
     });
 
     it('the refresh cookie is the browser session: without it, /authorize asks to sign in', async () => {

@@ -5,6 +5,9 @@
 // resource server would (RFC 9068). The sign-in and consent steps run in Chromium through the real
 // pages; the redirect URI is a listener of the test.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
@@ -208,6 +211,95 @@ for (const db of testDatabases()) {
       await context.close();
     });
 
+    it('ES256 ID tokens on request (id_token_signed_response_alg), from a key the JWKS publishes', async () => {
+      const carol = await makeUser(world, 'carol');
+      const es = await registerClient(world, {
+        name: 'EC app',
+        redirect_uris: [`${app.base}/es`],
+        scope: 'openid email',
+        id_token_signed_response_alg: 'ES256',
+        first_party: true,
+      });
+      const esConfig = await oidc.discovery(
+        new URL(world.issuer),
+        es.client_id,
+        { id_token_signed_response_alg: 'ES256' },
+        oidc.None(),
+        { execute: [oidc.allowInsecureRequests] },
+      );
+      const verifier = oidc.randomPKCECodeVerifier();
+      const nonce = oidc.randomNonce();
+      const url = oidc.buildAuthorizationUrl(esConfig, {
+        redirect_uri: `${app.base}/es`,
+        scope: 'openid email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        nonce,
+      });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const callback = app.next('/es');
+      await page.goto(url.href);
+      await signInOnPage(page, carol.username, carol.password);
+      const tokens = await oidc.authorizationCodeGrant(esConfig, await callback, {
+        pkceCodeVerifier: verifier,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
+      const header = headerOf(tokens.id_token as string);
+      assert.equal(header.alg, 'ES256');
+      const jwks = await world.api.get<{ keys: Array<{ kid: string; alg: string }> }>(
+        '/.well-known/jwks.json',
+      );
+      assert.ok(jwks.body.keys.some((k) => k.kid === header.kid && k.alg === 'ES256'));
+      assert.ok(
+        jwks.body.keys.some((k) => k.alg === 'RS256'),
+        'the RS256 key is published too',
+      );
+      assert.equal(tokens.claims()?.email, carol.email);
+      assert.ok(
+        tokens.refresh_token,
+        'first-party with the refresh grant: a refresh token without offline_access',
+      );
+      await context.close();
+    });
+
+    it('an app on another site sends a signed-in user to /authorize: the SameSite=Strict cookies still sign them in, no password typed', async () => {
+      const dave = await makeUser(world, 'dave');
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // Signed in on Portcullis first (its own page).
+      await page.goto(`${world.issuer}/login`);
+      await page.fill('#username', dave.username);
+      await page.fill('#password', dave.password);
+      await page.click('button[type="submit"]');
+      await page.waitForURL(`${world.issuer}/`);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: `${app.base}/cb`,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'cross',
+      });
+      // localhost and 127.0.0.1 are different sites: a link on the app's page is a cross-site
+      // navigation, on which the browser withholds Strict cookies.
+      const site = await crossSitePage(url.href);
+      const callback = app.next('/cb');
+      await page.goto(site.url);
+      await page.click('a#sign-in');
+      // Consent for this third-party app (not yet given by dave), then back with a code.
+      await page.waitForSelector('button[value="allow"]');
+      await page.click('button[value="allow"]');
+      const tokens = await oidc.authorizationCodeGrant(config, await callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: 'cross',
+      });
+      assert.equal(tokens.claims()?.sub, dave.id);
+      await site.close();
+      await context.close();
+    });
+
     it('a remembered consent is not asked again; prompt=none then answers with a code', async () => {
       const bob = await makeUser(world, 'bob');
       const context = await browser.newContext();
@@ -248,6 +340,25 @@ for (const db of testDatabases()) {
       await context.close();
     });
   });
+}
+
+/** A page on http://localhost (another site than the 127.0.0.1 server) with one link. */
+async function crossSitePage(href: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    const escaped = href.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>App</title><a id="sign-in" href="${escaped}">Sign in</a>`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}/`,
+    async close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 function basic(c: RegisteredClient): Record<string, string> {

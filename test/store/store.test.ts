@@ -19,6 +19,7 @@ import {
 } from '../support/postgres.ts';
 import { accountSecurityCases } from './cases-account-security.ts';
 import { auditCases } from './cases-audit.ts';
+import { authorizationCases } from './cases-authorization.ts';
 import { clientCases } from './cases-clients.ts';
 import { hotPathCases } from './cases-hot-paths.ts';
 import { sessionCases } from './cases-sessions.ts';
@@ -36,6 +37,7 @@ const cases: StoreCase[] = [
   ...accountSecurityCases,
   ...hotPathCases,
   ...clientCases,
+  ...authorizationCases,
 ];
 
 for (const kind of testDatabases()) {

@@ -6,7 +6,7 @@ import { AppError, type FieldError, notFound, ValidationError } from '../../erro
 import type { Client, ClientPatch, Store } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { Uses } from '../services.ts';
-import { endSessionsIn, OIDC_SCOPES } from '../sessions/index.ts';
+import { clientSessionId, endSessionsIn, OIDC_SCOPES } from '../sessions/index.ts';
 
 export type { Client };
 
@@ -34,12 +34,6 @@ export interface ClientInput {
 }
 
 export type ClientPatchInput = Partial<ClientInput>;
-
-/** The sid of a client's client_credentials tokens: one per client, ended when it is deleted. */
-export function clientSessionId(clientId: string): string {
-  return `${CLIENT_SESSION_PREFIX}${clientId}`;
-}
-export const CLIENT_SESSION_PREFIX = 'client:';
 
 export function isConfidential(client: Pick<Client, 'tokenEndpointAuthMethod'>): boolean {
   return client.tokenEndpointAuthMethod !== 'none';

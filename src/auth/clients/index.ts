@@ -1,9 +1,7 @@
 export {
-  CLIENT_SESSION_PREFIX,
   type Client,
   type ClientInput,
   type ClientPatchInput,
-  clientSessionId,
   createClient,
   deleteClient,
   getClient,

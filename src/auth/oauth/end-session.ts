@@ -19,7 +19,7 @@ export interface LogoutRequest {
 const page = (title: string, detail: string): UntrustedRequest => ({ kind: 'page', title, detail });
 
 export async function checkLogoutRequest(
-  s: Uses<'keys' | 'store', 'issuer'>,
+  s: Uses<'clock' | 'keys' | 'store', 'issuer'>,
   params: Record<string, unknown>,
 ): Promise<{ kind: 'ok'; request: LogoutRequest } | UntrustedRequest> {
   const repeated = Object.keys(params).find((k) => Array.isArray(params[k]));
@@ -32,7 +32,7 @@ export async function checkLogoutRequest(
   const p = params as Record<string, string | undefined>;
   const hint =
     p.id_token_hint && p.id_token_hint.length <= 8192
-      ? await verifyIdTokenHint(s.keys, p.id_token_hint, s.config.issuer)
+      ? await verifyIdTokenHint(s.keys, p.id_token_hint, s.config.issuer, s.clock())
       : undefined;
   const clientId = p.client_id || hint?.aud;
   if (p.client_id && hint && hint.aud !== p.client_id) {

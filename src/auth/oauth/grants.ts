@@ -5,11 +5,12 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../../errors/index.ts';
 import type { Store } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import { type Client, clientSessionId } from '../clients/index.ts';
+import type { Client } from '../clients/index.ts';
 import { effectiveScopes } from '../identity/index.ts';
 import type { Uses } from '../services.ts';
 import {
   type ClientInfo,
+  clientSessionId,
   endSessions,
   type LoginResult,
   refresh,

@@ -11,7 +11,9 @@ export {
 } from './own-sessions.ts';
 
 export {
+  CLIENT_SESSION_PREFIX,
   type ClientInfo,
+  clientSessionId,
   endOtherSessions,
   endSessions,
   endSessionsIn,

@@ -3,6 +3,7 @@
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import type { Uses } from '../services.ts';
 import { refreshTokenState } from './refresh-liveness.ts';
+import { clientSessionId } from './sessions.ts';
 
 export type { AccessClaims };
 
@@ -47,6 +48,11 @@ export async function inspectToken(
   }
   try {
     const claims = await s.accessTokens.verify(token);
+    // A client_credentials token: its subject is the client itself, live while it is registered
+    // (the verifier has checked that); it has no user name.
+    if (claims.sub === claims.client_id && claims.sid === clientSessionId(claims.client_id)) {
+      return { active: true, type: 'access_token', claims, username: '' };
+    }
     const user = await s.store.users.findById(claims.sub);
     if (!user?.isActive) return inactive;
     return { active: true, type: 'access_token', claims, username: user.username };

@@ -10,6 +10,13 @@ import type { Uses } from '../services.ts';
 import { type RefreshTokenState, refreshTokenState } from './refresh-liveness.ts';
 import { findRefreshToken } from './refresh-lookup.ts';
 
+export const CLIENT_SESSION_PREFIX = 'client:';
+
+/** The sid of a client's client_credentials tokens: one per client, denied when it is deleted. */
+export function clientSessionId(clientId: string): string {
+  return `${CLIENT_SESSION_PREFIX}${clientId}`;
+}
+
 /** The OpenID Connect scopes: requested by apps, granted by consent, never rights of a user. */
 export const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
 

@@ -148,7 +148,7 @@ function introspection(claims: AccessClaims, username: string): Record<string, u
     iat: claims.iat,
     jti: claims.jti,
     sid: claims.sid,
-    username,
+    ...(username === '' ? {} : { username }),
     client_id: claims.client_id,
     token_type: 'access_token',
     iss: claims.iss,
@@ -177,7 +177,12 @@ function introspectionOf(s: Services, status: TokenStatus): Record<string, unkno
 export function oauthContext(app: FastifyInstance): void {
   formBodies(app);
   app.setErrorHandler((error, request, reply) => {
-    sendOAuthError(reply, toAppError(error, request));
+    const e = toAppError(error, request);
+    // RFC 6749 §5.2: a failed Basic authentication is answered with the scheme it should use.
+    if (e.code === 'invalid_client' && /^Basic /i.test(request.headers.authorization ?? '')) {
+      reply.header('www-authenticate', 'Basic realm="portcullis"');
+    }
+    sendOAuthError(reply, e);
   });
 }
 
