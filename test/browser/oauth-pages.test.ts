@@ -138,6 +138,30 @@ for (const db of testDatabases()) {
       assert.equal(returned.searchParams.get('code'), null);
     });
 
+    it('fits a phone: a long app name without spaces wraps instead of widening the page', async () => {
+      const long = await registerClient(world, {
+        name: `Photo${'Print'.repeat(19)}`,
+        redirect_uris: [`${app.base}/cb`],
+        scope: 'openid profile',
+      });
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await page.goto(`${world.server.url}/authorize?${authorizeQuery(long, `${app.base}/cb`)}`);
+        await page.getByRole('button', { name: 'Allow' }).waitFor();
+        const sideways = await page.evaluate(() => {
+          const g = globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number } };
+            innerWidth: number;
+          };
+          return g.document.documentElement.scrollWidth > g.innerWidth;
+        });
+        assert.equal(sideways, false, 'no sideways scrolling');
+        await screenshot(page, 'consent-phone');
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 860 });
+      }
+    });
+
     it('RP-initiated logout without a hint asks first; Stay signed in keeps the session', async () => {
       const logout = `${world.server.url}/logout?client_id=${encodeURIComponent(other.client_id)}`;
       await page.goto(logout);
