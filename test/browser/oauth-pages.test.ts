@@ -162,6 +162,24 @@ for (const db of testDatabases()) {
       }
     });
 
+    it('Use another account on the consent page: a fresh sign-in, then the same request', async () => {
+      const bob = await makeUser(world, 'bob');
+      const callback = app.next('/cb');
+      await page.goto(`${world.server.url}/authorize?${authorizeQuery(other, `${app.base}/cb`)}`);
+      await page.getByText(`Signed in as ${alice.username}`).waitFor();
+      await page.getByRole('link', { name: 'Use another account' }).click();
+      await page.getByText('Sign in again to continue.').waitFor();
+      await page.getByLabel('Username or email').fill(bob.username);
+      await page.getByLabel('Password', { exact: true }).fill(bob.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText(`Signed in as ${bob.username}`).waitFor();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      const returned = await callback;
+      await page.waitForURL((url) => url.href.startsWith(app.base));
+      assert.ok(returned.searchParams.get('code'), returned.href);
+      assert.equal(returned.searchParams.get('state'), 'st-1');
+    });
+
     it('RP-initiated logout without a hint asks first; Stay signed in keeps the session', async () => {
       const logout = `${world.server.url}/logout?client_id=${encodeURIComponent(other.client_id)}`;
       await page.goto(logout);

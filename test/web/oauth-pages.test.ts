@@ -171,6 +171,14 @@ describe('the consent page', () => {
     );
     assert.deepEqual(hiddenInputs(html), { ...FIELDS, csrf_token: 'csrf-token-value' });
     assert.deepEqual(buttons(html), ['decision=allow Allow', 'decision=deny Deny']);
+    // "Use another account": the same request after a fresh sign-in.
+    const href = /<a href="([^"]*)">Use another account<\/a>/.exec(html)?.[1] ?? '';
+    const link = new URL(href.replaceAll('&amp;', '&'), 'http://x');
+    assert.equal(link.pathname, '/login');
+    assert.equal(link.searchParams.get('reauth'), '1');
+    const next = new URL(link.searchParams.get('next') ?? '', 'http://x');
+    assert.equal(next.pathname, '/authorize');
+    assert.deepEqual(Object.fromEntries(next.searchParams), FIELDS);
   });
 
   it('escapes a hostile app name, client id, username, scope and hidden field', () => {
