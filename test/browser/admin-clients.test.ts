@@ -123,6 +123,10 @@ for (const db of testDatabases()) {
       assert.match(shown, /https:\/\/print\.example\/callback/);
       assert.ok(!shown.includes(firstSecret), 'the list never shows the secret');
 
+      // The audit log below follows the change, and never holds the secret.
+      await page.locator('[data-audit]').getByText('client.create', { exact: true }).waitFor();
+      assert.ok(!(await text(page.locator('[data-audit]'))).includes(firstSecret));
+
       // Copy puts the secret itself on the clipboard.
       await secretBox().getByRole('button', { name: 'Copy' }).last().click();
       await page.getByText('Copied to the clipboard.').waitFor();
@@ -177,6 +181,10 @@ for (const db of testDatabases()) {
         'old secret dead',
       );
       assert.equal((await verifyClientSecret(s, clientId, second))?.clientId, clientId);
+      await page
+        .locator('[data-audit]')
+        .getByText('client.secret_rotate', { exact: true })
+        .waitFor();
       await page.getByRole('button', { name: 'I have saved it' }).click();
     });
 
@@ -186,6 +194,7 @@ for (const db of testDatabases()) {
       await page.getByText('Print <Shop> & Co has been deleted.').waitFor();
       assert.equal(await page.locator(`[data-client-id="${clientId}"]`).count(), 0);
       await assert.rejects(getClient(server.app.services, clientId));
+      await page.locator('[data-audit]').getByText('client.delete', { exact: true }).waitFor();
       await page.reload();
       await page.locator('[data-clients][aria-busy="false"]').waitFor();
       assert.equal(await page.locator(`[data-client-id="${clientId}"]`).count(), 0);

@@ -23,6 +23,8 @@ const formAlert = $('[data-client-form-alert]');
 const secretBox = $('[data-client-secret]');
 const newButton = $('[data-client-new]');
 let cursor = null;
+let loads = 0;
+let changed = () => {};
 
 const GRANT_NAMES = {
   authorization_code: 'authorization code',
@@ -111,12 +113,15 @@ function showEmpty() {
 }
 
 export async function loadClients(reset = true) {
+  // Only the latest load may render: an earlier, slower answer must not overwrite it.
+  const mine = ++loads;
   clearAlert(alert);
   list.setAttribute('aria-busy', 'true');
   const params = new URLSearchParams({ limit: '20' });
   if (!reset && cursor) params.set('cursor', cursor);
   try {
     const page = await api('GET', `/admin/clients?${params}`);
+    if (mine !== loads) return;
     const rows = page.items.map(clientRow);
     if (reset) list.replaceChildren(...rows);
     else {
@@ -127,10 +132,16 @@ export async function loadClients(reset = true) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
   } catch (error) {
-    showAlert(alert, problem(error));
+    if (mine === loads) showAlert(alert, problem(error));
   } finally {
-    list.setAttribute('aria-busy', 'false');
+    if (mine === loads) list.setAttribute('aria-busy', 'false');
   }
+}
+
+/** Loads the first page; `onChange` runs after each registration, rotation or deletion. */
+export function startClients({ onChange } = {}) {
+  if (onChange) changed = onChange;
+  return loadClients(true);
 }
 
 /** Shows a client_id and, once, a secret; the box stays until the admin says it is saved. */
@@ -261,7 +272,7 @@ form.addEventListener('submit', async (event) => {
       closeForm();
       revealSecret(created, created.client_secret);
       toast(`${created.name} is registered.`);
-      await loadClients(true);
+      await Promise.all([loadClients(true), changed()]);
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) showErrors(lineErrors(error));
       else showAlert(formAlert, problem(error));
@@ -287,6 +298,7 @@ async function rotateSecret(client, button) {
       );
       revealSecret(client, client_secret);
       toast(`${client.name} has a new secret.`);
+      await changed();
     } catch (error) {
       showAlert(alert, problem(error));
     }
@@ -310,6 +322,7 @@ async function deleteClient(client, button) {
       $(`[data-client-id="${CSS.escape(client.client_id)}"]`, list)?.remove();
       showEmpty();
       toast(`${client.name} has been deleted.`);
+      await changed();
     } catch (error) {
       showAlert(alert, problem(error));
     }
