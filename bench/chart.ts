@@ -22,6 +22,8 @@ const CHEAP = [
   'postgres/mixed',
   'sqlite/refresh',
   'postgres/refresh',
+  'sqlite/code',
+  'postgres/code',
 ];
 const HASHING = [
   'baseline/argon2id',

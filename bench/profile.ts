@@ -2,16 +2,17 @@
 // (pinned like the bench), then prints the server's CPU per request by category and the heaviest
 // functions. The evidence behind the closing notes of bench/README.md.
 //
-//   node bench/profile.ts refresh            # verify | floor | refresh | login (SQLite)
+//   node bench/profile.ts refresh            # verify | floor | refresh | code | login (SQLite)
 //   node bench/profile.ts verify --db postgres
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { codeBodies, registerCodeClient } from './lib/codes.ts';
 import { runLoad, type Script } from './lib/generator.ts';
 import { settle } from './lib/measure.ts';
 import { startPostgres } from './lib/postgres.ts';
-import { seed } from './lib/scenarios.ts';
+import { seed, withCodeClient } from './lib/scenarios.ts';
 import { linesFile, logins } from './lib/seed.ts';
 import { startPortcullis } from './lib/servers.ts';
 import { cpuMs, hasCommand, threadCpuMs } from './lib/system.ts';
@@ -156,10 +157,24 @@ try {
         ),
       }),
     },
+    code: {
+      script: 'code',
+      connections: 16,
+      // Codes live 60 s: as many as 1 000 exchanges a second for the run, made right before it.
+      params: async () => {
+        const { code } = await withCodeClient(server.url, s, registerCodeClient(server));
+        if (!code) throw new Error('no code client');
+        const n = 1_000 * seconds;
+        const bodies = await codeBodies(server.url, code.clientId, code.cookies, n);
+        return { codes: linesFile(dir, 'codes.txt', bodies) };
+      },
+    },
   };
   const plan = plans[scenario];
   if (!plan)
-    throw new Error(`unknown scenario ${scenario}: floor, verify, login, register or refresh`);
+    throw new Error(
+      `unknown scenario ${scenario}: floor, verify, login, register, refresh or code`,
+    );
   const params = await plan.params();
   await settle(server.pid);
   const before = cpuMs(server.pid);

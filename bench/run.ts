@@ -8,11 +8,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.ts';
+import { registerCodeClient } from './lib/codes.ts';
 import type { GeneratorName } from './lib/generator.ts';
 import { type Ctx, measure, type Row } from './lib/measure.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { formatJson, markdown, type Results } from './lib/report.ts';
-import { type CeilingHooks, portcullisRows, seed } from './lib/scenarios.ts';
+import { type CeilingHooks, portcullisRows, seed, withCodeClient } from './lib/scenarios.ts';
 import { ROOT, startBaseline, startPortcullis } from './lib/servers.ts';
 import { describeMachine, hasCommand } from './lib/system.ts';
 import { evaluate } from './lib/targets.ts';
@@ -233,7 +234,11 @@ function liveSessionRows(): void {
 async function sqliteBlock(): Promise<void> {
   const prefix = `b${runId}s`;
   const server = await startPortcullis({ name: 'portcullis (SQLite)', cpus: ctx.serverCpus });
-  const seeded = await seed(ctx, server.url, prefix, 256);
+  const seeded = await withCodeClient(
+    server.url,
+    await seed(ctx, server.url, prefix, 256),
+    registerCodeClient(server),
+  );
   const ceiling = argon2Ceiling('sqlite');
   rows.push(...(await portcullisRows(ctx, server, 'sqlite', seeded, prefix, ceiling)));
   await server.stop();
@@ -318,7 +323,11 @@ async function postgresBlock(): Promise<string> {
       cpus: ctx.serverCpus,
     });
     try {
-      const seeded = await seed(ctx, server.url, prefix, 256);
+      const seeded = await withCodeClient(
+        server.url,
+        await seed(ctx, server.url, prefix, 256),
+        registerCodeClient(server),
+      );
       rows.push(...(await portcullisRows(ctx, server, 'postgres', seeded, prefix, ceiling)));
     } finally {
       await server.stop();

@@ -35,6 +35,7 @@ const lines = (file: string | undefined): string[] =>
 const tokens = lines(p.tokens);
 const bodies = lines(p.bodies);
 const pool = lines(p.refresh);
+const codes = lines(p.codes);
 const form = 'application/x-www-form-urlencoded';
 let turn = 0;
 let made = 0;
@@ -55,6 +56,13 @@ const refresh = (): OutRequest => ({
   path: '/token',
   headers: { 'content-type': form, 'x-forwarded-for': xff() },
   body: `grant_type=refresh_token&refresh_token=${pool.pop() ?? 'spent'}`,
+});
+// Single-use codes, as code.lua: a spent code once the pool is empty, so that it shows as errors.
+const code = (): OutRequest => ({
+  method: 'POST',
+  path: '/token',
+  headers: { 'content-type': form, 'x-forwarded-for': xff() },
+  body: codes.pop() ?? 'grant_type=authorization_code&code=spent',
 });
 const login = (): OutRequest => ({
   method: 'POST',
@@ -96,6 +104,8 @@ function next(): OutRequest {
       return register(p.prefix ?? 'u');
     case 'refresh':
       return refresh();
+    case 'code':
+      return code();
     case 'mixed': {
       step = (step + 7) % plan.length;
       const kind = plan[step];

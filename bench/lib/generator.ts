@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type Script = 'get' | 'probe' | 'login' | 'register' | 'refresh' | 'mixed';
+export type Script = 'get' | 'probe' | 'login' | 'register' | 'refresh' | 'code' | 'mixed';
 export type GeneratorName = 'wrk' | 'autocannon';
 
 export interface LoadSpec {

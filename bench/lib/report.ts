@@ -75,7 +75,9 @@ export function checksTable(checks: readonly Check[]): string {
   for (const c of checks) {
     const value = c.unit === '×' ? `${c.measured.toFixed(2)}×` : `${c.measured.toFixed(0)} MiB`;
     const cpu = c.byCpu === undefined ? '' : `${c.byCpu.toFixed(2)}×`;
-    const needed = c.unit === '×' ? `${c.op} ${c.target}×` : `${c.op} ${c.target} MiB`;
+    // At most two decimals: a target of 1/1.5 reads 0.67.
+    const target = Number(c.target.toFixed(2));
+    const needed = c.unit === '×' ? `${c.op} ${target}×` : `${c.op} ${target} MiB`;
     out.push(
       `| ${c.name} | ${value} | ${cpu} | ${needed} | ${c.basis} | ${c.met ? 'met' : '**missed**'} |`,
     );

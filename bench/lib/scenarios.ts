@@ -1,7 +1,8 @@
 // The scenarios of issue 5 on one Portcullis server: floor, verify, refresh, register, login,
 // mixed, and verify's p99 idle and during a login storm.
 import { fileURLToPath } from 'node:url';
-import { runTimed } from './generator.ts';
+import { browserSession, codeBodies } from './codes.ts';
+import { runLoad, runTimed } from './generator.ts';
 import { type Ctx, type Db, measure, type Row, settle, type Target } from './measure.ts';
 import {
   accessTokens,
@@ -13,6 +14,7 @@ import {
 } from './seed.ts';
 import type { StormResult, StormSpec } from './storm-runner.ts';
 import { cpuMs, rssSampler } from './system.ts';
+import { evaluate } from './targets.ts';
 
 export interface Seeded {
   users: BenchUser[];
@@ -20,6 +22,8 @@ export interface Seeded {
   tokens: string;
   /** File of login form bodies. */
   bodies: string;
+  /** The code exchange's first-party public client and browser sessions (see codes.ts). */
+  code?: { clientId: string; cookies: string[] };
 }
 
 /** Users, sessions and a pool of distinct access tokens (rotation mints one per refresh). */
@@ -39,6 +43,13 @@ export async function seed(
     tokens: linesFile(ctx.dir, `${prefix}-tokens.txt`, tokens),
     bodies: linesFile(ctx.dir, `${prefix}-bodies.txt`, loginBodies(users)),
   };
+}
+
+/** Browser sessions of a few users, for the code exchange's /authorize requests. */
+export async function withCodeClient(url: string, s: Seeded, clientId: string): Promise<Seeded> {
+  const cookies = [];
+  for (const user of s.users.slice(0, 8)) cookies.push(await browserSession(url, user));
+  return { ...s, code: { clientId, cookies } };
 }
 
 /**
@@ -107,6 +118,8 @@ export async function portcullisRows(
         : {}),
     }),
   );
+  const refresh = rows.at(-1) as Row;
+  if (s.code) rows.push(await codeRow(ctx, server, db, s.code, prefix, refresh));
   await settle(server.pid);
   ceiling?.before();
   rows.push(
@@ -148,6 +161,70 @@ export async function portcullisRows(
   );
   rows.push(...(await stormRows(ctx, server, db, s)));
   return rows;
+}
+
+/**
+ * The code exchange beside the refresh grant: POST /token with `grant_type=authorization_code`,
+ * a fresh code and its PKCE verifier every time. Codes live 60 seconds, so each pool is made just
+ * before its run and used newest first. It is sized from the refresh row: 1.5 × what refresh would
+ * serve on a whole core. The exchange does a refresh's work and more (the code read and spent, a
+ * session made), so it does not run dry; if it ever did, the row's errors would say so.
+ */
+async function codeRow(
+  ctx: Ctx,
+  server: Target,
+  db: Db,
+  code: NonNullable<Seeded['code']>,
+  prefix: string,
+  refresh: Row,
+): Promise<Row> {
+  const connections = 16;
+  // What refresh would have served with the whole core (a busy machine may have given it less).
+  const fullCore = Math.max(
+    refresh.rps,
+    refresh.cpuUsPerRequest > 0 ? 1e6 / refresh.cpuUsPerRequest : 0,
+  );
+  const pool = async (seconds: number, name: string): Promise<string> => {
+    const n = Math.ceil(Math.max(200, fullCore * 1.5) * seconds) + 4 * connections;
+    const started = performance.now();
+    const bodies = await codeBodies(server.url, code.clientId, code.cookies, n);
+    ctx.log(
+      `${db}: ${n} codes from /authorize in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return linesFile(ctx.dir, name, bodies);
+  };
+  if (ctx.warmupSeconds > 0) {
+    // The warm-up's codes, then the measured run's: made after the warm-up, so none is old.
+    const warm = await pool(ctx.warmupSeconds, `${prefix}-c0.txt`);
+    await settle(server.pid);
+    await runLoad(ctx.generator, {
+      url: server.url,
+      script: 'code',
+      connections,
+      seconds: ctx.warmupSeconds,
+      params: { codes: warm },
+      cpus: ctx.loadCpus,
+    });
+  }
+  const row = await measure(ctx, server, {
+    id: `${db}/code`,
+    label: 'code exchange: authorization_code grant, PKCE S256, first-party public client',
+    db,
+    script: 'code',
+    connections,
+    params: { codes: await pool(ctx.seconds, `${prefix}-c1.txt`) },
+  });
+  // The same check as the report's (targets.ts), printed here beside both rates.
+  const check = evaluate([refresh, row]).find((c) => c.from[0] === row.id);
+  if (check) {
+    const cpu = check.byCpu === undefined ? '' : `, by CPU cost ${check.byCpu.toFixed(2)} ×`;
+    ctx.log(
+      `${db}: code exchange ${row.rps.toFixed(0)} req/s beside refresh ${refresh.rps.toFixed(0)} req/s: ` +
+        `${check.measured.toFixed(2)} ×${cpu} (needed ≥ 0.67 ×, decided by ${check.basis}): ` +
+        (check.met ? 'met' : 'missed'),
+    );
+  }
+  return row;
 }
 
 const STORM_RUNNER = fileURLToPath(new URL('./storm-runner.ts', import.meta.url));

@@ -53,7 +53,7 @@ async function postOnce(
 }
 
 /** Runs fn(i) for i < n with at most `width` at a time. */
-async function inParallel<T>(
+export async function inParallel<T>(
   n: number,
   width: number,
   fn: (i: number) => Promise<T>,

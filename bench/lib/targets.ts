@@ -84,6 +84,13 @@ export function evaluate(rows: readonly Row[]): Check[] {
         from: [`${db}/verify-idle`, `${db}/verify-storm`],
       });
     }
+    // The code flow's exchange is the refresh's work plus a code: at most 1.5 × its cost.
+    throughput(
+      `${db}: code exchange ≥ refresh / 1.5 (costs ≤ 1.5 × a refresh)`,
+      `${db}/code`,
+      `${db}/refresh`,
+      1 / 1.5,
+    );
     const rss = by.get(v)?.peakRssMiB;
     if (rss !== undefined) {
       checks.push({

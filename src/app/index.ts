@@ -2,6 +2,7 @@
 // and their timers, and closes all of it in order. buildApp and the offline commands both start here.
 import type { Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
+import { createMetrics, type Metrics } from '../metrics/index.ts';
 import { openDatabase } from '../store/database.ts';
 import { createStore, type Store } from '../store/index.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -18,12 +19,15 @@ export interface RuntimeDeps {
 
 export interface Runtime {
   services: Services;
+  /** The Prometheus registry and the hooks that feed it (GET /metrics). */
+  metrics: Metrics;
   /** Stops the timers, lets mail being composed finish, closes the kv, then the store if opened here. */
   close(): Promise<void>;
 }
 
 export async function openRuntime(config: Config, deps: RuntimeDeps = {}): Promise<Runtime> {
-  const owned = deps.store === undefined ? await openMigratedStore(config) : undefined;
+  const metrics = createMetrics();
+  const owned = deps.store === undefined ? await openMigratedStore(config, metrics) : undefined;
   const store = deps.store ?? (owned as Store);
   let services: Services;
   try {
@@ -31,6 +35,7 @@ export async function openRuntime(config: Config, deps: RuntimeDeps = {}): Promi
       store,
       clock: deps.clock,
       onKvError: deps.onKvError,
+      metrics,
     });
   } catch (error) {
     await owned?.close();
@@ -38,6 +43,7 @@ export async function openRuntime(config: Config, deps: RuntimeDeps = {}): Promi
   }
   return {
     services,
+    metrics,
     async close() {
       // Mail being composed still reads the store: it finishes before the store closes.
       await services.mailer.close();
@@ -47,8 +53,10 @@ export async function openRuntime(config: Config, deps: RuntimeDeps = {}): Promi
   };
 }
 
-async function openMigratedStore(config: Config): Promise<Store> {
-  const database = await openDatabase(config.databaseUrl);
+async function openMigratedStore(config: Config, metrics: Metrics): Promise<Store> {
+  const database = await openDatabase(config.databaseUrl, {
+    onQuery: (ms) => metrics.query(ms / 1000),
+  });
   try {
     await migrateToLatest(database);
   } catch (error) {

@@ -3,10 +3,12 @@
 import type { Services } from '../auth/services.ts';
 import { CLIENT_SESSION_PREFIX, startHousekeeping } from '../auth/sessions/index.ts';
 import type { Config } from '../config/index.ts';
-import { createPasswordHasher } from '../crypto/passwords.ts';
+import { hashSlots } from '../crypto/hash-slots.ts';
+import { createPasswordHasher, type PasswordHasher } from '../crypto/passwords.ts';
 import { createSecretRing } from '../crypto/secret-ring.ts';
 import { openKv } from '../kv/index.ts';
 import { createMailer } from '../mail/mailer.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAccessTokens } from '../tokens/access-token.ts';
 import { openKeyRing } from '../tokens/keys.ts';
@@ -20,6 +22,8 @@ export interface ServiceDeps {
   clock?: (() => number) | undefined;
   /** Told about Redis connection trouble (failed commands are reported where they fail). */
   onKvError?: ((error: Error) => void) | undefined;
+  /** Times the password hasher and reads its queue (GET /metrics). */
+  metrics?: Metrics | undefined;
 }
 
 export async function createServices(config: Config, deps: ServiceDeps): Promise<Services> {
@@ -78,11 +82,14 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     store,
     clock,
     secrets,
-    hasher: createPasswordHasher({
-      memoryCost: config.passwordHashMemoryKib,
-      timeCost: config.passwordHashTimeCost,
-      parallelism: config.passwordHashParallelism,
-    }),
+    hasher: timedHasher(
+      createPasswordHasher({
+        memoryCost: config.passwordHashMemoryKib,
+        timeCost: config.passwordHashTimeCost,
+        parallelism: config.passwordHashParallelism,
+      }),
+      deps.metrics,
+    ),
     keys,
     accessTokens: createAccessTokens({
       algorithm: config.algorithm,
@@ -117,4 +124,26 @@ async function machineSession(store: Store, sid: string): Promise<StoredSession 
   return (
     client && { userId: client.clientId, expiresAt: Number.POSITIVE_INFINITY, revokedAt: null }
   );
+}
+
+/** The hasher, each call timed (queue wait included) for the metrics. */
+function timedHasher(hasher: PasswordHasher, metrics: Metrics | undefined): PasswordHasher {
+  if (!metrics) return hasher;
+  metrics.watchHashQueue(() => hashSlots().waiting);
+  const timed =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const start = performance.now();
+      try {
+        return await fn(...args);
+      } finally {
+        metrics.passwordHash((performance.now() - start) / 1000);
+      }
+    };
+  return {
+    hash: timed((password: string) => hasher.hash(password)),
+    verify: timed((hash: string, password: string) => hasher.verify(hash, password)),
+    verifyDummy: timed((password: string) => hasher.verifyDummy(password)),
+    needsRehash: (hash) => hasher.needsRehash(hash),
+  };
 }

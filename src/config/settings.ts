@@ -29,6 +29,8 @@ export interface Settings {
   readonly scopes: readonly string[];
   readonly defaultScopes: readonly string[];
   readonly trustProxy: string | undefined;
+  /** GET /metrics answers this bearer token; unset, only loopback clients. */
+  readonly metricsToken: string | undefined;
   readonly corsOrigins: readonly string[];
   readonly passwordMinLength: number;
   readonly passwordMaxLength: number;
@@ -259,6 +261,17 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   { name: 'TRUST_PROXY', key: 'trustProxy', parse: (raw) => proxyList(raw) },
+  {
+    name: 'METRICS_TOKEN',
+    key: 'metricsToken',
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return undefined;
+      // A bearer token that guards operational data: long enough not to be guessed.
+      if (!/^[\x21-\x7E]{16,256}$/.test(raw))
+        throw new Error('must be 16 to 256 printable characters without spaces');
+      return raw;
+    },
+  },
   {
     name: 'CORS_ORIGINS',
     key: 'corsOrigins',

@@ -24,6 +24,8 @@ export interface HashSlots {
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Hashes allowed at once. */
   readonly width: number;
+  /** Hashes waiting for a slot. */
+  readonly waiting: number;
 }
 
 function poolSize(): number {
@@ -69,6 +71,9 @@ export function createHashSlots(width: number): HashSlots {
   const waiting: Array<() => void> = [];
   return {
     width,
+    get waiting() {
+      return waiting.length;
+    },
     async run<T>(work: () => Promise<T>): Promise<T> {
       // A finishing hash hands its slot straight to the next in line, so `busy` never overshoots.
       if (busy < width) busy++;

@@ -15,6 +15,7 @@ import { jsonBodies } from './body-parsers.ts';
 import { sendProblem, toAppError } from './errors.ts';
 import { rejectNulCharacters } from './input.ts';
 import { serializeRequest } from './log-redaction.ts';
+import { observeRequests } from './metrics.ts';
 import { rateLimitHook } from './rate-limit.ts';
 import { routes } from './routes/index.ts';
 import { sharedSchemas } from './schemas.ts';
@@ -93,7 +94,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Audit entries written while serving a request name its client address and agent.
   app.addHook('onRequest', (request, _reply, done) => {
     const agent = request.headers['user-agent'];
-    runWithRequestContext({ ip: request.ip ?? null, userAgent: agent ?? null }, done);
+    runWithRequestContext(
+      {
+        ip: request.ip ?? null,
+        userAgent: agent ?? null,
+        onAudit: (type) => runtime.metrics.audit(type),
+      },
+      done,
+    );
   });
   services.mailer.useLog(app.log.child({ component: 'mail' }));
   app.addHook('onClose', () => runtime.close());
@@ -127,9 +135,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       servers: [{ url: '/' }],
     }),
   });
+  observeRequests(app, runtime.metrics);
   // Before the routes: every route that names a policy in `config.rateLimit` is counted.
   app.addHook('onRequest', rateLimitHook(services));
-  await app.register(routes, { services, guards: createGuards(services) });
+  await app.register(routes, {
+    services,
+    guards: createGuards(services),
+    metrics: runtime.metrics,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -65,6 +65,9 @@ function setHeaders(reply: FastifyReply, limit: RateLimit, remaining: number, re
   reply.header('ratelimit-policy', `${limit.max};w=${limit.windowSeconds}`);
 }
 
+/** Requests this hook refused (the metrics count them by policy). */
+export const refusedByRateLimit = new WeakSet<FastifyRequest>();
+
 export function rateLimitHook(s: Services): onRequestAsyncHookHandler {
   return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const policy = request.routeOptions.config.rateLimit;
@@ -88,6 +91,7 @@ export function rateLimitHook(s: Services): onRequestAsyncHookHandler {
     const reset = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
     setHeaders(reply, limit, Math.max(0, limit.max - count), reset);
     if (count > limit.max) {
+      refusedByRateLimit.add(request);
       throw new AppError(
         'rate_limited',
         `Too many requests from this address; try again in ${reset} seconds.`,

@@ -1,6 +1,6 @@
 // Opens the one Kysely instance the store runs on, from DATABASE_URL.
 import { resolve } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.ts';
 import { NodeSqliteDialect, openSqliteFile, SQLITE_MEMORY, sqliteAdapter } from './sqlite.ts';
@@ -22,9 +22,14 @@ export function isPostgresUrl(url: string): boolean {
  * `sqlite:<path>` (relative to the working directory, or absolute; `sqlite://<path>` also works),
  * `sqlite::memory:`, or `postgres://…` / `postgresql://…`.
  */
-export async function openDatabase(url: string): Promise<Database> {
-  if (url.startsWith('sqlite:')) return openSqlite(sqlitePath(url));
-  if (isPostgresUrl(url)) return openPostgres(url);
+export interface DatabaseOptions {
+  /** Told the duration of every query, in milliseconds (the metrics' histogram). */
+  onQuery?: ((ms: number) => void) | undefined;
+}
+
+export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  if (url.startsWith('sqlite:')) return openSqlite(sqlitePath(url), options);
+  if (isPostgresUrl(url)) return openPostgres(url, options);
   // Only the scheme is echoed: the rest of a database URL may hold a password.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
   throw new Error(
@@ -40,9 +45,18 @@ function sqlitePath(url: string): string {
   return rest === SQLITE_MEMORY ? rest : resolve(rest);
 }
 
-async function openSqlite(path: string): Promise<Database> {
+function queryLog(options: DatabaseOptions): { log?: (event: LogEvent) => void } {
+  const { onQuery } = options;
+  if (!onQuery) return {};
+  return { log: (event) => onQuery(event.queryDurationMillis) };
+}
+
+async function openSqlite(path: string, options: DatabaseOptions): Promise<Database> {
   const adapter = sqliteAdapter(openSqliteFile(path));
-  const kysely = new Kysely<Schema>({ dialect: new NodeSqliteDialect({ database: adapter }) });
+  const kysely = new Kysely<Schema>({
+    dialect: new NodeSqliteDialect({ database: adapter }),
+    ...queryLog(options),
+  });
   return {
     kysely,
     dialect: 'sqlite',
@@ -54,7 +68,7 @@ async function openSqlite(path: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -68,7 +82,10 @@ async function openPostgres(url: string): Promise<Database> {
   });
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool }),
+    ...queryLog(options),
+  });
   return {
     kysely,
     dialect: 'postgres',

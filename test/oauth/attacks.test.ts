@@ -415,7 +415,7 @@ for (const db of testDatabases()) {
       assert.equal(noToken.headers.get('location'), null);
       const forged = await post({
         decision: 'allow',
-        csrf_token: 'A'.repeat(22) + '.' + 'B'.repeat(43),
+        csrf_token: `${'A'.repeat(22)}.${'B'.repeat(43)}`,
       });
       assert.equal(forged.status, 400);
       const crossSite = await post(

@@ -53,6 +53,8 @@ export interface AuditEvent {
 interface RequestContext {
   ip: string | null;
   userAgent: string | null;
+  /** Told the type of each entry written while serving the request (the metrics count them). */
+  onAudit?: (type: AuditType) => void;
 }
 
 const requestContext = new AsyncLocalStorage<RequestContext>();
@@ -93,4 +95,5 @@ export async function recordAudit(store: Store, event: AuditEvent): Promise<void
     userAgent: clip(event.userAgent ?? context?.userAgent, 512),
     details: canonicalJson(scrub(event.details ?? {})),
   });
+  context?.onAudit?.(event.type);
 }

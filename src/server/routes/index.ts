@@ -3,7 +3,9 @@
 // server/app.ts from these schemas.
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../auth/services.ts';
+import type { Metrics } from '../../metrics/index.ts';
 import type { Guards } from '../authenticate.ts';
+import { metricsRoute } from '../metrics.ts';
 import { router } from '../route.ts';
 import * as account from './account.ts';
 import * as mail from './account-mail.ts';
@@ -20,7 +22,7 @@ import * as wellKnown from './well-known.ts';
 
 export async function routes(
   app: FastifyInstance,
-  opts: { services: Services; guards: Guards },
+  opts: { services: Services; guards: Guards; metrics: Metrics },
 ): Promise<void> {
   const { user, admin: superuser } = opts.guards;
   const none = {};
@@ -54,6 +56,7 @@ export async function routes(
   r.get('/.well-known/openid-configuration', none, wellKnown.metadata);
   r.get('/healthz', none, wellKnown.liveness);
   r.get('/readyz', none, wellKnown.readiness);
+  r.get('/metrics', none, metricsRoute(opts.metrics));
 
   // Mailed links: password reset and email verification.
   r.post('/password/forgot', { limit: 'password' }, mail.forgotPassword);
