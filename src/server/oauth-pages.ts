@@ -103,6 +103,13 @@ function scopeItems(scopes: readonly string[]): Markup {
   return new Markup(items.join('\n'));
 }
 
+// The same request again after a fresh sign-in (reauth=1: the sign-in page must not return at once
+// with the current session); /login accepts only local paths as next, and this is one.
+function switchAccount(fields: Readonly<Record<string, string>>): string {
+  const next = `/authorize?${new URLSearchParams(fields).toString()}`;
+  return `/login?${new URLSearchParams({ next, reauth: '1' }).toString()}`;
+}
+
 /** The consent page: the app by name, who is signed in, each scope in words, Allow and Deny. */
 export function consentPage(input: {
   clientName: string;
@@ -116,6 +123,7 @@ export function consentPage(input: {
     client_name: input.clientName,
     client_id: input.clientId,
     username: input.username,
+    switch_href: switchAccount(input.fields),
     scope_items: scopeItems(input.scopes),
     hidden_fields: hiddenFields(input.fields, input.csrfToken),
   });

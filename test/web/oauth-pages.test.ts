@@ -129,6 +129,31 @@ describe('describeScopes', () => {
   });
 });
 
+describe('the browser’s copy of the scope texts (web/assets/scopes.js, for /account)', () => {
+  it('says exactly what the consent page says', async () => {
+    const file = new URL('../../web/assets/scopes.js', import.meta.url).href;
+    const browser = (await import(file)) as {
+      describeScopes(scopes: string | readonly string[]): Array<{ scope: string; text: string }>;
+    };
+    const scopes = [
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+      'read',
+      'write',
+      'admin',
+      'x:y',
+    ];
+    assert.deepEqual(browser.describeScopes(scopes), describeScopes(scopes));
+    assert.deepEqual(
+      browser.describeScopes('openid  read read'),
+      describeScopes(['openid', 'read']),
+    );
+    assert.deepEqual(browser.describeScopes(['constructor']), describeScopes(['constructor']));
+  });
+});
+
 describe('the consent page', () => {
   it('names the app and the user, lists each scope in words, and posts the request back', () => {
     const html = consent();
@@ -146,6 +171,14 @@ describe('the consent page', () => {
     );
     assert.deepEqual(hiddenInputs(html), { ...FIELDS, csrf_token: 'csrf-token-value' });
     assert.deepEqual(buttons(html), ['decision=allow Allow', 'decision=deny Deny']);
+    // "Use another account": the same request after a fresh sign-in.
+    const href = /<a href="([^"]*)">Use another account<\/a>/.exec(html)?.[1] ?? '';
+    const link = new URL(href.replaceAll('&amp;', '&'), 'http://x');
+    assert.equal(link.pathname, '/login');
+    assert.equal(link.searchParams.get('reauth'), '1');
+    const next = new URL(link.searchParams.get('next') ?? '', 'http://x');
+    assert.equal(next.pathname, '/authorize');
+    assert.deepEqual(Object.fromEntries(next.searchParams), FIELDS);
   });
 
   it('escapes a hostile app name, client id, username, scope and hidden field', () => {

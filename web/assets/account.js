@@ -1,4 +1,6 @@
-// Account and security: profile, password, signed-in devices, deleting the account.
+// Account and security: profile, password, signed-in devices, apps with access (apps.js), deleting
+// the account.
+import { startApps } from './apps.js';
 import { startPage } from './layout.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api, signOut } from './session.js';
@@ -248,5 +250,5 @@ $('[data-delete]').addEventListener('click', async () => {
 if (user) {
   fillProfile();
   showView('user');
-  await Promise.all([loadSessions(), startTwoFactor()]);
+  await Promise.all([loadSessions(), startTwoFactor(), startApps({ onRevoked: loadSessions })]);
 }

@@ -1,5 +1,7 @@
-// Administration (superusers): find users, switch their rights, sign them out, read the audit log.
+// Administration (superusers): find users, switch their rights, sign them out, register OAuth
+// clients (clients.js), read the audit log.
 import { loadAudit } from './audit.js';
+import { startClients } from './clients.js';
 import { startPage } from './layout.js';
 import { ApiError, api } from './session.js';
 import {
@@ -248,5 +250,9 @@ if (me?.is_superuser) {
   grantable = (metadata.scopes_supported ?? []).filter((s) => s !== 'admin');
   showView('admin');
   await loadUsers(true);
-  await loadAudit(auditBox, nameOf);
+  // Client changes are audited: the log below follows them.
+  await Promise.all([
+    startClients({ onChange: () => loadAudit(auditBox, nameOf) }),
+    loadAudit(auditBox, nameOf),
+  ]);
 }

@@ -17,7 +17,11 @@ const form = $('[data-form="login"]');
 const alert = $('[data-alert]');
 const submit = $('button[type="submit"]', form);
 const otpField = $('[data-otp]');
-const next = safeNext(new URLSearchParams(location.search).get('next'));
+const params = new URLSearchParams(location.search);
+// Local paths only: an /authorize?… request waiting for this sign-in comes back here as `next`.
+const next = safeNext(params.get('next'));
+// prompt=login or max_age: the app needs the password typed now, so a session is not enough.
+const reauth = params.get('reauth') === '1';
 let waitUntil = 0;
 
 function waiting() {
@@ -112,6 +116,11 @@ form.addEventListener('submit', async (event) => {
 
 wireReveal();
 showFlash(alert);
+if (reauth && alert.hidden) showAlert(alert, 'Sign in again to continue.', 'info');
+// Creating an account first still ends where this sign-in was going.
+if (next !== '/') {
+  $('[data-register-link]').href = `/register?next=${encodeURIComponent(next)}`;
+}
 $('[data-insecure]').hidden = window.isSecureContext;
 const remembered = sessionStorage.getItem('portcullis.username');
 sessionStorage.removeItem('portcullis.username');
@@ -122,4 +131,8 @@ if (remembered) {
   form.elements.username.focus();
 }
 const user = await startPage();
-if (user) location.replace(next);
+if (user && !reauth) location.replace(next);
+else if (user && !remembered) {
+  form.elements.username.value = user.username;
+  form.elements.password.focus();
+}

@@ -7,6 +7,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  safeNext,
   setFlash,
   showAlert,
   showFieldErrors,
@@ -14,6 +15,8 @@ import {
 } from './ui.js';
 
 const form = $('[data-form="register"]');
+// Where the sign-in after this should lead (a pending /authorize request, say); local paths only.
+const next = safeNext(new URLSearchParams(location.search).get('next'));
 const alert = $('[data-alert]');
 const fields = form.elements;
 const policy = livePolicy(fields.password, $('[data-policy]'), () => ({
@@ -53,7 +56,7 @@ form.addEventListener('submit', async (event) => {
       const user = await api('POST', '/register', body);
       setFlash(`Your account ${user.username} is ready. Sign in to continue.`, 'success');
       sessionStorage.setItem('portcullis.username', user.username);
-      location.assign('/login');
+      location.assign(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
     } catch (error) {
       if (!(error instanceof ApiError)) {
         showAlert(alert, 'The server cannot be reached. Check your connection and try again.');
@@ -67,6 +70,7 @@ form.addEventListener('submit', async (event) => {
 });
 
 wireReveal();
+if (next !== '/') $('[data-login-link]').href = `/login?next=${encodeURIComponent(next)}`;
 fields.email.focus();
 const user = await startPage();
-if (user) location.replace('/');
+if (user) location.replace(next);
