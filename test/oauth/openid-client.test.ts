@@ -235,11 +235,21 @@ for (const db of testDatabases()) {
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         nonce,
+        login_hint: carol.email,
       });
       const context = await browser.newContext();
       const page = await context.newPage();
       const callback = app.next('/es');
       await page.goto(url.href);
+      await page.waitForURL(/\/login\?/);
+      // login_hint prefills the sign-in form.
+      await page.waitForFunction(
+        (selector) =>
+          // biome-ignore lint/suspicious/noExplicitAny: runs in the page, typed by the browser.
+          ((globalThis as any).document.querySelector(selector)?.value ?? '') !== '',
+        '#username',
+      );
+      assert.equal(await page.inputValue('#username'), carol.email);
       await signInOnPage(page, carol.username, carol.password);
       const tokens = await oidc.authorizationCodeGrant(esConfig, await callback, {
         pkceCodeVerifier: verifier,

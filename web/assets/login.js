@@ -122,7 +122,11 @@ if (next !== '/') {
   $('[data-register-link]').href = `/register?next=${encodeURIComponent(next)}`;
 }
 $('[data-insecure]').hidden = window.isSecureContext;
-const remembered = sessionStorage.getItem('portcullis.username');
+// An app's login_hint (OpenID Connect) prefills the name; only a plausible one, and only as text.
+const hint = new URLSearchParams(location.search).get('login_hint');
+const remembered =
+  sessionStorage.getItem('portcullis.username') ??
+  (hint && hint.length <= 320 && !/[\u0000-\u001f]/.test(hint) ? hint : null);
 sessionStorage.removeItem('portcullis.username');
 if (remembered) {
   form.elements.username.value = remembered;
