@@ -17,6 +17,7 @@ import {
   headerRefusal,
   joseOptions,
 } from '../tokens/rules.ts';
+import { createRedisRevocations } from './redis-revocations.ts';
 
 export interface GuardClaims extends JWTPayload {
   sub: string;
@@ -47,8 +48,18 @@ export interface VerifierOptions {
   algorithms?: string[];
   /** Least time between two JWKS fetches for unknown kids; default 5 s. */
   jwksCooldownMs?: number;
-  /** Optional deny-list check (e.g. backed by Redis): return true to refuse the token. */
+  /** Optional deny-list check of your own: return true to refuse the token. */
   isRevoked?: (claims: GuardClaims) => boolean | Promise<boolean>;
+  /**
+   * Portcullis's REDIS_URL: sessions ended on the server (logout, revocation, password change,
+   * deactivation) are refused here too, within milliseconds, checked in memory (see
+   * redis-revocations.ts). Call `close()` when done.
+   */
+  redisUrl?: string;
+  /** Portcullis's REDIS_PREFIX, when it is not the default `portcullis:`. */
+  redisPrefix?: string;
+  /** Told about Redis connection trouble (verification goes on with what it has). */
+  onRedisError?: (error: Error) => void;
   /** Refuse tokens older than this (by iat); Portcullis's ACCESS_TOKEN_TTL_SECONDS is the natural value. */
   maxTokenAgeSeconds?: number;
   /** The time in milliseconds; default Date.now (tests pass the issuer's clock). */
@@ -69,6 +80,10 @@ export class GuardError extends Error {
 
 export interface Verifier {
   verify(token: string): Promise<GuardClaims>;
+  /** Resolves once the revocations of the last token lifetime are loaded (at once without Redis). */
+  ready: Promise<void>;
+  /** Releases the Redis connection, if any. */
+  close(): Promise<void>;
 }
 
 export function createVerifier(options: VerifierOptions): Verifier {
@@ -85,7 +100,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cacheMaxAge: 10 * 60_000,
       });
 
+  const revocations =
+    options.redisUrl === undefined
+      ? undefined
+      : createRedisRevocations({
+          redisUrl: options.redisUrl,
+          ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+          lookbackMs: (options.maxTokenAgeSeconds ?? 15 * 60) * 1000 + 60_000,
+          ...(options.onRedisError === undefined ? {} : { onError: options.onRedisError }),
+          clock,
+        });
+
   return {
+    ready: revocations?.ready ?? Promise.resolve(),
+    close: async () => revocations?.close(),
     async verify(token) {
       // The server's own rules (tokens/rules.ts), in the server's order: what it refuses, we refuse.
       const malformed = compactRefusal(token);
@@ -122,7 +150,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const claimsRefused = claimsRefusal(payload, { ...rules, nowMs: clock() });
       if (claimsRefused) throw new GuardError(401, claimsRefused);
       const claims = shape(payload);
-      if (options.isRevoked && (await options.isRevoked(claims))) {
+      if (
+        revocations?.isRevoked(claims) ||
+        (options.isRevoked && (await options.isRevoked(claims)))
+      ) {
         throw new GuardError(401, 'The access token has been revoked.');
       }
       return claims;

@@ -107,6 +107,12 @@ export function createMemoryKv(options: MemoryKvOptions = {}): Kv {
       entries.delete(key);
       return true;
     },
+    async appendLog(log: string, _message: string, keepMs: number): Promise<void> {
+      open();
+      assertName(log, 'key');
+      assertTtl(keepMs);
+      // Only another process would read it, and none shares this memory.
+    },
     async publish(channel: string, message: string): Promise<void> {
       open();
       assertName(channel, 'channel');

@@ -112,6 +112,13 @@ export async function createRedisKv(url: string, options: RedisKvOptions): Promi
       assertName(key, 'key');
       return Number(await client.eval(DEL_IF_EQUALS, 1, prefix + key, value)) === 1;
     },
+    async appendLog(log: string, message: string, keepMs: number): Promise<void> {
+      assertName(log, 'key');
+      assertTtl(keepMs);
+      // Stream ids are ms timestamps: MINID trims what is older than keepMs, in the same command.
+      const minId = Math.max(0, Date.now() - keepMs);
+      await client.xadd(prefix + log, 'MINID', '~', String(minId), '*', 'm', message);
+    },
     async publish(channel: string, message: string): Promise<void> {
       assertName(channel, 'channel');
       await client.publish(prefix + channel, message);

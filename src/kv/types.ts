@@ -26,6 +26,11 @@ export interface Kv {
   delIfEquals(key: string, value: string): Promise<boolean>;
   /** Deliver a message to every subscriber of the channel (in every instance sharing the kv). */
   publish(channel: string, message: string): Promise<void>;
+  /**
+   * Append a message to a log that readers outside the server (the guard) can replay; entries
+   * older than `keepMs` may be dropped. Redis: a stream; memory: nothing (no other process sees it).
+   */
+  appendLog(log: string, message: string, keepMs: number): Promise<void>;
   /** Resolves once subscribed; the returned function unsubscribes this handler. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
   /** Rejects when the backend does not answer (readiness checks). */

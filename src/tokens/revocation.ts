@@ -8,6 +8,9 @@
 import { uuidv7 } from '../crypto/random.ts';
 import type { Kv } from '../kv/index.ts';
 import type { Revocation, RevocationCursor, Store } from '../store/index.ts';
+import { parseRevocationMessage } from './revocation-message.ts';
+
+export { parseRevocationMessage };
 
 export interface RevocationOptions {
   store: Store;
@@ -38,42 +41,9 @@ export interface RevocationList {
 // Leeway of the verifier plus a margin: an entry outlives every token it can affect.
 const MARGIN_MS = 60_000;
 const CHANNEL = 'revocations';
-const MAX_MESSAGE_ENTRIES = 10_000;
-
-/** Entries from a published message; anything malformed is dropped (never trusted to throw). */
-export function parseRevocationMessage(message: string): Revocation[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(message);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed) || parsed.length > MAX_MESSAGE_ENTRIES) return [];
-  const entries: Revocation[] = [];
-  for (const item of parsed as unknown[]) {
-    const e = item as Partial<Revocation> | null;
-    if (
-      e !== null &&
-      typeof e === 'object' &&
-      (e.kind === 'session' || e.kind === 'user') &&
-      typeof e.id === 'string' &&
-      typeof e.subject === 'string' &&
-      e.subject.length > 0 &&
-      e.subject.length <= 128 &&
-      Number.isSafeInteger(e.at) &&
-      Number.isSafeInteger(e.expiresAt)
-    ) {
-      entries.push({
-        id: e.id,
-        kind: e.kind,
-        subject: e.subject,
-        at: e.at as number,
-        expiresAt: e.expiresAt as number,
-      });
-    }
-  }
-  return entries;
-}
+// The same entries, kept for one token lifetime in a Redis stream: a guard in another process
+// reads what it missed (at start, after a disconnection) from here; see src/guard/redis-revocations.ts.
+export const REVOCATION_LOG = 'revocation-log';
 
 export function createRevocationList(options: RevocationOptions): RevocationList {
   const sessions = new Map<string, number>(); // sid → expires (ms)
@@ -86,8 +56,12 @@ export function createRevocationList(options: RevocationOptions): RevocationList
 
   function publish(entries: readonly Revocation[]): void {
     if (!options.kv || entries.length === 0) return;
-    options.kv.publish(CHANNEL, JSON.stringify(entries)).catch(() => {
+    const message = JSON.stringify(entries);
+    options.kv.publish(CHANNEL, message).catch(() => {
       // Not delivered: other instances still read it from the store at their next poll.
+    });
+    options.kv.appendLog(REVOCATION_LOG, message, ttlMs).catch(() => {
+      // Not written: guards miss it until it expires (the server's own instances still poll).
     });
   }
 
