@@ -126,7 +126,7 @@ $('[data-insecure]').hidden = window.isSecureContext;
 const hint = new URLSearchParams(location.search).get('login_hint');
 const remembered =
   sessionStorage.getItem('portcullis.username') ??
-  (hint && hint.length <= 320 && !/[\u0000-\u001f]/.test(hint) ? hint : null);
+  (hint && hint.length <= 320 && ![...hint].some((c) => c.charCodeAt(0) < 0x20) ? hint : null);
 sessionStorage.removeItem('portcullis.username');
 if (remembered) {
   form.elements.username.value = remembered;
