@@ -212,8 +212,10 @@ describe('the guard ships alone', () => {
     assert.deepEqual(modules, [
       'guard/index.ts',
       'guard/middleware.ts',
+      'guard/redis-revocations.ts',
       'guard/verifier.ts',
       'tokens/hmac-kid.ts',
+      'tokens/revocation-message.ts',
       'tokens/rules.ts',
     ]);
   });
