@@ -58,7 +58,8 @@ for (const db of testDatabases()) {
         .getByLabel('Redirect URIs', { exact: true })
         .fill('https://app.example/cb\nhttps://app.example/cb#frag');
       await page.getByRole('button', { name: 'Register client' }).click();
-      const error = page.locator('[data-error-for="redirect_uris"]');
+      // Wait for the server's message itself: the slot still holds the local one until it lands.
+      const error = page.locator('[data-error-for="redirect_uris"]', { hasText: /^Line 2:/ });
       await error.waitFor();
       assert.match(await text(error), /^Line 2: .*fragment/i);
       assert.equal(

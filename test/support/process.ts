@@ -77,10 +77,15 @@ export function serveProcess(
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${output}`));
     }, 60_000);
+    let listening = false;
     const onData = (d: Buffer) => {
       output += d;
+      // Under load the request log grows without end: keep its tail once the server is up.
+      if (listening) output = output.slice(-65_536);
+      if (listening) return;
       const match = /listening at (http:\/\/[\d.:[\]a-f]+)/i.exec(output);
       if (match?.[1]) {
+        listening = true;
         clearTimeout(timer);
         resolve({
           url: match[1],

@@ -266,6 +266,7 @@ form.addEventListener('submit', async (event) => {
     showErrors(errors);
     return;
   }
+  clearFieldErrors(form); // a message from the last attempt must not stand beside a fixed field
   await busy($('button[type="submit"]', form), 'Registering…', async () => {
     try {
       const created = await api('POST', '/admin/clients', body);
