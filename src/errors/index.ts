@@ -4,6 +4,7 @@
 import { ERRORS, type ErrorCode } from './catalogue.ts';
 
 export { ERRORS, type ErrorCode, type ErrorSpec, errorSpec } from './catalogue.ts';
+export { isBackendUnavailable } from './unavailable.ts';
 
 export interface FieldError {
   field: string;

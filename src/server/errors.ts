@@ -8,9 +8,13 @@ import {
   type ErrorCode,
   errorSpec,
   type FieldError,
+  isBackendUnavailable,
   PermissionError,
   statusTitle,
 } from '../errors/index.ts';
+
+/** What a 503 for an unreachable database or Redis tells clients to wait before retrying. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
 
 const FRAMEWORK_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'The request body is not valid JSON.'],
@@ -59,6 +63,15 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new FrameworkRefusal(fe.statusCode);
+  }
+  if (isBackendUnavailable(error)) {
+    // An outage, not a bug: the client may retry, and nothing was acknowledged.
+    request.log.warn({ err: error }, 'a backend is unavailable');
+    return new AppError(
+      'temporarily_unavailable',
+      'The service is temporarily unavailable. Try again shortly.',
+      { retryAfter: UNAVAILABLE_RETRY_SECONDS },
+    );
   }
   request.log.error({ err: error }, 'unhandled error');
   return new AppError('internal_error', 'Something went wrong on our side.');

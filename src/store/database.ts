@@ -72,6 +72,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // An unreachable server must not hold a request for the OS's TCP timeout (minutes): 503 in 5 s.
+    connectionTimeoutMillis: 5_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         // Timestamps (ms) and counts are int8; they fit a JS number (< 2^53), so read them as one.

@@ -44,6 +44,9 @@ const CHANNEL = 'revocations';
 // The same entries, kept for one token lifetime in a Redis stream: a guard in another process
 // reads what it missed (at start, after a disconnection) from here; see src/guard/redis-revocations.ts.
 export const REVOCATION_LOG = 'revocation-log';
+// Revocations kept for Redis while it is away; past this many, the oldest waiting ones are kept and
+// newer ones reach guards only through their own expiry (the server's instances still poll).
+const MAX_UNSENT = 10_000;
 
 export function createRevocationList(options: RevocationOptions): RevocationList {
   const sessions = new Map<string, number>(); // sid → expires (ms)
@@ -54,15 +57,40 @@ export function createRevocationList(options: RevocationOptions): RevocationList
   let polling = false;
   const ttlMs = options.accessTokenTtlSeconds * 1000 + MARGIN_MS;
 
+  // Messages Redis did not take (it was down): written again at each poll tick until it does, so a
+  // guard following the log learns of a revocation made during an outage once Redis is back.
+  const unsent: Array<{ message: string; expiresAt: number }> = [];
+  let resending = false;
+
+  function send(message: string): Promise<unknown> {
+    const kv = options.kv as Kv;
+    // Not delivered by publish: other instances still read it from the store at their next poll.
+    kv.publish(CHANNEL, message).catch(() => {});
+    return kv.appendLog(REVOCATION_LOG, message, ttlMs);
+  }
+
   function publish(entries: readonly Revocation[]): void {
     if (!options.kv || entries.length === 0) return;
     const message = JSON.stringify(entries);
-    options.kv.publish(CHANNEL, message).catch(() => {
-      // Not delivered: other instances still read it from the store at their next poll.
+    const expiresAt = Math.max(...entries.map((e) => e.expiresAt));
+    send(message).catch(() => {
+      if (unsent.length < MAX_UNSENT) unsent.push({ message, expiresAt });
     });
-    options.kv.appendLog(REVOCATION_LOG, message, ttlMs).catch(() => {
-      // Not written: guards miss it until it expires (the server's own instances still poll).
-    });
+  }
+
+  async function resend(): Promise<void> {
+    if (resending || unsent.length === 0) return;
+    resending = true;
+    try {
+      while (unsent.length > 0) {
+        const next = unsent[0] as { message: string; expiresAt: number };
+        // Past its expiry no token it names can be live: nothing left to tell.
+        if (next.expiresAt > options.clock()) await send(next.message);
+        unsent.shift();
+      }
+    } finally {
+      resending = false;
+    }
   }
 
   function applyLocal(entries: readonly Revocation[]): void {
@@ -147,6 +175,9 @@ export function createRevocationList(options: RevocationOptions): RevocationList
       timer = setInterval(() => {
         poll().catch(() => {
           // A failed poll is retried at the next tick; the local entries stay in force.
+        });
+        resend().catch(() => {
+          // Redis is still away: the next tick tries again, in the same order.
         });
       }, options.pollMs);
       timer.unref();

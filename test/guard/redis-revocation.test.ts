@@ -2,48 +2,19 @@
 // in another process within 1 second — measured here — and a guard started after the fact, or
 // reconnected, still knows it. Real processes: Portcullis in this one, the guard in a child, Redis.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type GuardProcess, startGuard as launchGuard } from '../support/guard.ts';
 import { type Client, client, registerAndLogin } from '../support/http.ts';
-import { ROOT } from '../support/process.ts';
 import { redisEnv, requireRedisUrl, uniquePrefix } from '../support/redis.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 
-interface GuardProcess {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startGuard(server: TestServer, prefix: string): Promise<GuardProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'guard-process.ts')], {
-    env: {
-      ...process.env,
-      GUARD_ISSUER: server.config.issuer,
-      GUARD_JWKS: `${server.url}/.well-known/jwks.json`,
-      GUARD_REDIS_URL: requireRedisUrl(),
-      GUARD_REDIS_PREFIX: prefix,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startGuard(server: TestServer, prefix: string): Promise<GuardProcess> {
+  return launchGuard({
+    issuer: server.config.issuer,
+    server: server.url,
+    redisUrl: requireRedisUrl(),
+    redisPrefix: prefix,
   });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`guard exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
 }
 
 async function status(url: string, token: string): Promise<number> {

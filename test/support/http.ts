@@ -13,6 +13,8 @@ export interface RequestOptions {
   form?: boolean;
   /** Send this exact raw body (with the given content-type header). */
   raw?: string | Uint8Array;
+  /** Give up (the promise rejects) after this many ms: for suites where a hang is the defect. */
+  timeoutMs?: number;
 }
 
 export interface Client {
@@ -59,7 +61,14 @@ export function client(baseUrl: string): Client {
       headers['content-type'] ??= 'application/json';
       payload = JSON.stringify(body);
     }
-    const response = await fetch(new URL(path, baseUrl), { method, headers, body: payload });
+    const signal =
+      options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const response = await fetch(new URL(path, baseUrl), {
+      method,
+      headers,
+      body: payload,
+      signal,
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {

@@ -1,5 +1,6 @@
 // What a token stands for, for RFC 7662 introspection: whether it is live, and whose it is. The
 // liveness rules are those of refresh (refreshTokenState) and of the access-token verifier.
+import { isBackendUnavailable } from '../../errors/index.ts';
 import type { AccessClaims } from '../../tokens/access-token.ts';
 import type { Uses } from '../services.ts';
 import { refreshTokenState } from './refresh-liveness.ts';
@@ -56,7 +57,10 @@ export async function inspectToken(
     const user = await s.store.users.findById(claims.sub);
     if (!user?.isActive) return inactive;
     return { active: true, type: 'access_token', claims, username: user.username };
-  } catch {
+  } catch (error) {
+    // "Inactive" is a verdict on the token: a database that did not answer is no verdict, so the
+    // caller gets a 503 to retry rather than a resource server dropping a good token.
+    if (isBackendUnavailable(error)) throw error;
     return inactive;
   }
 }
