@@ -108,7 +108,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error, request);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A 503 "try again shortly" (an outage, a busy sign-in slot) is a warning, not a defect; a raw
+    // backend error was already logged as one by toAppError.
+    if (appError.code === 'temporarily_unavailable') {
+      if (error === appError) request.log.warn({ err: error }, 'temporarily unavailable');
+    } else if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    }
     return sendProblem(reply, appError);
   });
   app.setNotFoundHandler((request, reply) =>

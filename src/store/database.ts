@@ -84,6 +84,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   });
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor one dropped while checked out between two statements (a transaction awaiting its next
+  // step when the server shuts down): pg emits 'error' on the client itself, and a client without
+  // a listener would throw. The statement in flight fails (503); the pool discards the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<Schema>({
     dialect: new PostgresDialect({ pool }),
     ...queryLog(options),
