@@ -185,6 +185,10 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+function xml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** Two panels over time: RSS (with the two verdict windows shaded) and event-loop lag p99. */
 function chart(
   samples: Sample[],
@@ -254,6 +258,7 @@ function chart(
   ];
   const height = 40 + 2 * (H + 70);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="system-ui, sans-serif" font-size="12" fill="#202124">
+<title>Soak: server RSS and event-loop lag p99 over time (${xml(verdict)})</title>
 <style>.title { font-weight: 600; font-size: 14px; }</style>
 <rect width="100%" height="100%" fill="#fff"/>
 ${body.join('\n')}
