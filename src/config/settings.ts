@@ -22,6 +22,10 @@ export interface Settings {
   readonly issuer: string;
   readonly audience: string;
   readonly publicUrl: string;
+  /** The passkeys' relying-party id; unset, the host of PUBLIC_URL. */
+  readonly webauthnRpId: string | undefined;
+  /** The name authenticators show for this site. */
+  readonly webauthnRpName: string;
   readonly dataDir: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
@@ -121,6 +125,18 @@ function httpUrl(raw: string): string {
   return raw;
 }
 
+// WebAuthn: the RP id must be the origin's host or a registrable suffix of it, or browsers refuse.
+function rpId(raw: string | undefined, publicUrl: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const id = raw.toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(id))
+    throw new Error(`must be a host name such as example.com (no scheme or port), got "${raw}"`);
+  const host = new URL(publicUrl ?? 'http://localhost').hostname.toLowerCase();
+  if (host !== id && !host.endsWith(`.${id}`))
+    throw new Error(`must be PUBLIC_URL's host (${host}) or a parent domain of it, got "${raw}"`);
+  return id;
+}
+
 function words(raw: string | undefined, fallback: string): string[] {
   const list = (raw ?? fallback).split(/[\s,]+/).filter(Boolean);
   for (const word of list) {
@@ -215,6 +231,12 @@ export const SETTINGS: readonly Setting[] = [
     name: 'PUBLIC_URL',
     key: 'publicUrl',
     parse: (raw, p) => (raw === undefined ? p.issuer : httpUrl(raw)),
+  },
+  { name: 'WEBAUTHN_RP_ID', key: 'webauthnRpId', parse: (raw, p) => rpId(raw, p.publicUrl) },
+  {
+    name: 'WEBAUTHN_RP_NAME',
+    key: 'webauthnRpName',
+    parse: (raw) => (raw === undefined ? 'Portcullis' : oneLine(64)(raw)),
   },
   { name: 'DATA_DIR', key: 'dataDir', parse: (raw) => resolve(raw ?? './data') },
   {
