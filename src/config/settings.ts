@@ -60,6 +60,7 @@ export interface Settings {
   readonly rateLimitPassword: RateLimit;
   readonly rateLimitTotp: RateLimit;
   readonly rateLimitAuthorize: RateLimit;
+  readonly rateLimitPasskey: RateLimit;
   readonly requireVerifiedEmail: boolean;
   readonly mailFrom: string;
   readonly totpIssuer: string;
@@ -389,6 +390,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_PASSWORD', key: 'rateLimitPassword', parse: rateLimit('10/1h') },
   { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
   { name: 'RATE_LIMIT_AUTHORIZE', key: 'rateLimitAuthorize', parse: rateLimit('60/1m') },
+  { name: 'RATE_LIMIT_PASSKEY', key: 'rateLimitPasskey', parse: rateLimit('30/1m') },
   { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
   {
     name: 'MAIL_FROM',
