@@ -538,3 +538,29 @@ describe('passkeys with an IP-address PUBLIC_URL', () => {
     }
   });
 });
+
+describe('@simplewebauthn/browser, served by the server', () => {
+  it('serves its ES modules (same origin, no CDN) and nothing else of the package', async () => {
+    const server = await startServer();
+    try {
+      const api = client(server.url);
+      for (const path of ['index.js', 'methods/startRegistration.js', 'helpers/webAuthnError.js']) {
+        const answer = await api.get(`/assets/vendor/simplewebauthn/${path}`);
+        assert.equal(answer.status, 200, path);
+        assert.match(answer.headers.get('content-type') ?? '', /javascript/);
+      }
+      for (const path of [
+        'index.d.ts',
+        'index.js.map',
+        'package.json',
+        '../package.json',
+        '%2e%2e/package.json',
+      ]) {
+        const answer = await api.get(`/assets/vendor/simplewebauthn/${path}`);
+        assert.ok([400, 403, 404].includes(answer.status), `${path}: ${answer.status}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

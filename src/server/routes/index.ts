@@ -115,5 +115,6 @@ export async function routes(
 
   // The web pages and their assets (hidden from the API document).
   await app.register(pages.assets);
+  await app.register(pages.vendorAssets);
   for (const [path, file] of Object.entries(pages.PAGES)) r.get(path, none, pages.page(path, file));
 }
