@@ -1,7 +1,13 @@
 // Sign in: username or email and password; a second factor when the account has one; the wait shown
 // when the server slows sign-ins down.
 import { startPage } from './layout.js';
-import { autofillSupported, passkeySignIn, passkeysSupported } from './passkey.js';
+import {
+  autofillSupported,
+  passkeyLoginOptions,
+  passkeySignIn,
+  passkeysSupported,
+  usableHere,
+} from './passkey.js';
 import { ApiError, signIn } from './session.js';
 import {
   $,
@@ -139,9 +145,9 @@ function passkeyFailed(error) {
   );
 }
 
-async function withPasskey(autofill) {
+async function withPasskey(autofill, options = null) {
   try {
-    await passkeySignIn({ autofill });
+    await passkeySignIn({ autofill, options });
     location.assign(next);
     return true;
   } catch (error) {
@@ -150,23 +156,34 @@ async function withPasskey(autofill) {
   }
 }
 
-if (passkeysSupported()) {
-  $('[data-passkey-area]').hidden = false;
-  passkeyButton.addEventListener('click', async () => {
-    clearAlert(alert);
-    passkeyButton.disabled = true;
-    passkeyButton.textContent = 'Waiting for your passkey…';
-    // Starting a new ceremony aborts the autofill one; that one is offered again afterwards.
-    const done = await withPasskey(false);
-    passkeyButton.textContent = 'Sign in with a passkey';
-    passkeyButton.disabled = false;
-    if (!done) offerAutofill();
-  });
+passkeyButton.addEventListener('click', async () => {
+  clearAlert(alert);
+  passkeyButton.disabled = true;
+  passkeyButton.textContent = 'Waiting for your passkey…';
+  // Starting a new ceremony aborts the autofill one; that one is offered again afterwards.
+  const done = await withPasskey(false);
+  passkeyButton.textContent = 'Sign in with a passkey';
+  passkeyButton.disabled = false;
+  if (!done) offerAutofill();
+});
+
+async function offerAutofill(options = null) {
+  if (!(await autofillSupported())) return;
+  await withPasskey(true, options);
 }
 
-async function offerAutofill() {
-  if (!(await autofillSupported())) return;
-  await withPasskey(true);
+/** Offers passkeys only where they can work: a capable browser, passkeys on, this host the RP's. */
+async function startPasskeys() {
+  if (!passkeysSupported()) return;
+  let options;
+  try {
+    options = await passkeyLoginOptions();
+  } catch {
+    return; // Off on this server (PUBLIC_URL has an IP address), or not reachable: no offer.
+  }
+  if (!usableHere(options)) return;
+  $('[data-passkey-area]').hidden = false;
+  await offerAutofill(options);
 }
 
 wireReveal();
@@ -196,4 +213,4 @@ else if (user && !remembered) {
   form.elements.password.focus();
 }
 // Not awaited: the autofill ceremony waits, possibly for good, until the user picks a passkey.
-if (!user || reauth) offerAutofill();
+if (!user || reauth) startPasskeys();

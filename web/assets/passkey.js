@@ -24,28 +24,42 @@ export async function addPasskey(name) {
   return api('POST', '/webauthn/register', name ? { response, name } : { response });
 }
 
-/**
- * Signs in with a discoverable passkey (no name typed); `autofill` waits for the user to pick one
- * from the username field's suggestions (conditional mediation) instead of opening a prompt.
- */
-export async function passkeySignIn({ autofill = false } = {}) {
+/** Sign-in options from the server (a fresh challenge); throws when passkeys are off there. */
+export async function passkeyLoginOptions() {
   const response = await fetch('/webauthn/login/options', {
     method: 'POST',
     headers: { accept: 'application/json' },
     credentials: 'same-origin',
     cache: 'no-store',
   });
+  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const body = await response.json().catch(() => ({}));
     throw Object.assign(new Error(body.detail ?? 'Passkeys are not available.'), {
       code: body.code ?? 'error',
     });
   }
-  const options = await response.json();
-  const assertion = await startAuthentication({
-    optionsJSON: options,
-    useBrowserAutofill: autofill,
-  });
+  return body;
+}
+
+/**
+ * Whether this page can use the server's passkeys: its host must be the relying party's id or
+ * under it (a page opened through another name, such as an IP address, never can).
+ */
+export function usableHere(options) {
+  const host = location.hostname;
+  return (
+    typeof options?.rpId === 'string' &&
+    (host === options.rpId || host.endsWith(`.${options.rpId}`))
+  );
+}
+
+/**
+ * Signs in with a discoverable passkey (no name typed); `autofill` waits for the user to pick one
+ * from the username field's suggestions (conditional mediation) instead of opening a prompt.
+ */
+export async function passkeySignIn({ autofill = false, options = null } = {}) {
+  const optionsJSON = options ?? (await passkeyLoginOptions());
+  const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: autofill });
   return signInWithPasskey(assertion);
 }
 
