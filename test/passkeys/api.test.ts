@@ -2,6 +2,7 @@
 // test/support/webauthn.ts (itself checked against @simplewebauthn/server in soft-authenticator.test.ts).
 // The test servers' PUBLIC_URL is http://localhost:8000: RP id "localhost", that origin.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar, cookieLogin, withCookies } from '../support/cookies.ts';
 import { superuser } from '../support/fixtures.ts';
@@ -480,6 +481,45 @@ for (const db of testDatabases()) {
         for (const a of answers)
           assert.ok(a.status === 200 || (a.status >= 400 && a.status < 500), a.text);
       }
+    });
+
+    it('a passkey sign-in completes an /authorize request (SPEC §8): a code for a first-party app', async () => {
+      const admin = await superuser(server, api);
+      const registered = await api.post<{ client_id: string }>(
+        '/admin/clients',
+        {
+          name: 'Passkey SPA',
+          redirect_uris: ['https://app.example/cb'],
+          scope: 'openid read',
+          first_party: true,
+        },
+        { token: admin.tokens.access_token },
+      );
+      assert.equal(registered.status, 201, registered.text);
+      const b = await signedIn();
+      const auth = await addPasskey(b);
+      const { jar, options } = await loginOptions();
+      const signed = await finishLogin(jar, auth.login(options));
+      assert.equal(signed.status, 200, signed.text);
+      jar.take(signed);
+      const query = new URLSearchParams({
+        response_type: 'code',
+        client_id: registered.body.client_id,
+        redirect_uri: 'https://app.example/cb',
+        scope: 'openid read',
+        state: 'st',
+        code_challenge: createHash('sha256').update('v'.repeat(43)).digest('base64url'),
+        code_challenge_method: 'S256',
+      });
+      const answer = await fetch(`${server.url}/authorize?${query}`, {
+        redirect: 'manual',
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(answer.status, 302, await answer.text());
+      const location = new URL(answer.headers.get('location') ?? '');
+      assert.equal(location.origin + location.pathname, 'https://app.example/cb');
+      assert.ok(location.searchParams.get('code'), 'a code');
+      assert.equal(location.searchParams.get('state'), 'st');
     });
 
     it('the admin list shows a user’s passkey count', async () => {
