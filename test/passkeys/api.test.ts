@@ -604,3 +604,64 @@ describe('@simplewebauthn/browser, served by the server', () => {
     }
   });
 });
+
+describe('passkey failures and the lockout (§5), by credential', () => {
+  it('failed assertions of one passkey slow that passkey down (429), not others', async () => {
+    const server = await startServer({
+      env: { LOCKOUT_THRESHOLD: '2', LOCKOUT_BASE_SECONDS: '60' },
+    });
+    try {
+      const api = client(server.url);
+      const who = newIdentity('lock');
+      await api.post('/register', who);
+      const b = await cookieLogin(api, who.username, who.password);
+      async function add(): Promise<SoftAuthenticator> {
+        const options = await api.post<Options>(
+          '/webauthn/register/options',
+          undefined,
+          withCookies(b.jar, b.csrf),
+        );
+        b.jar.take(options);
+        const auth = new SoftAuthenticator(ORIGIN, RP_ID);
+        const added = await api.post(
+          '/webauthn/register',
+          { response: auth.register(options.body) },
+          withCookies(b.jar, b.csrf),
+        );
+        assert.equal(added.status, 201, added.text);
+        return auth;
+      }
+      async function attempt(auth: SoftAuthenticator, tamper: Tamper = {}): Promise<Answer> {
+        const jar = new CookieJar();
+        const options = await api.post<Options>(
+          '/webauthn/login/options',
+          undefined,
+          withCookies(jar),
+        );
+        jar.take(options);
+        return api.post(
+          '/webauthn/login',
+          { response: auth.login(options.body, tamper) },
+          withCookies(jar),
+        );
+      }
+      const target = await add();
+      const other = await add();
+      assert.equal((await attempt(target, { signWith: strangerKey() })).status, 400);
+      assert.equal((await attempt(target, { signWith: strangerKey() })).status, 400);
+      const locked = await attempt(target);
+      assert.equal(locked.status, 429, locked.text);
+      assert.equal(locked.body.code, 'too_many_attempts');
+      assert.ok(Number(locked.headers.get('retry-after')) > 0);
+      assert.equal(
+        (await attempt(other)).status,
+        200,
+        'another passkey of the account still works',
+      );
+      server.clock.advance(61_000);
+      assert.equal((await attempt(target)).status, 200, 'after the delay');
+    } finally {
+      await server.close();
+    }
+  });
+});
