@@ -122,7 +122,7 @@ export async function finishRegistration(
   }
   if (!verified.verified) throw badPasskey();
   const { credential, credentialDeviceType, credentialBackedUp } = verified.registrationInfo;
-  const taken = badPasskey();
+  const gone = badPasskey('The account is disabled or gone.');
   const exists = new AppError('passkey_exists', 'This passkey is registered already.');
   if (await s.store.passkeys.findByCredentialId(credential.id)) throw exists;
   const now = s.clock();
@@ -142,7 +142,7 @@ export async function finishRegistration(
     await s.store.transaction(async (tx) => {
       // The account may have been disabled or deleted while the browser asked the authenticator.
       const current = await tx.users.findById(user.id);
-      if (!current?.isActive) throw taken;
+      if (!current?.isActive) throw gone;
       await tx.passkeys.insert(passkey);
       await recordAudit(tx, {
         type: 'passkey.add',
