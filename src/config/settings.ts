@@ -22,6 +22,10 @@ export interface Settings {
   readonly issuer: string;
   readonly audience: string;
   readonly publicUrl: string;
+  /** The passkeys' relying-party id; unset, the host of PUBLIC_URL. */
+  readonly webauthnRpId: string | undefined;
+  /** The name authenticators show for this site. */
+  readonly webauthnRpName: string;
   readonly dataDir: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
@@ -56,6 +60,7 @@ export interface Settings {
   readonly rateLimitPassword: RateLimit;
   readonly rateLimitTotp: RateLimit;
   readonly rateLimitAuthorize: RateLimit;
+  readonly rateLimitPasskey: RateLimit;
   readonly requireVerifiedEmail: boolean;
   readonly mailFrom: string;
   readonly totpIssuer: string;
@@ -119,6 +124,18 @@ function httpUrl(raw: string): string {
     throw new Error('must be an http(s) URL');
   if (url.search || url.hash) throw new Error('must not have a query or fragment');
   return raw;
+}
+
+// WebAuthn: the RP id must be the origin's host or a registrable suffix of it, or browsers refuse.
+function rpId(raw: string | undefined, publicUrl: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const id = raw.toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(id))
+    throw new Error(`must be a host name such as example.com (no scheme or port), got "${raw}"`);
+  const host = new URL(publicUrl ?? 'http://localhost').hostname.toLowerCase();
+  if (host !== id && !host.endsWith(`.${id}`))
+    throw new Error(`must be PUBLIC_URL's host (${host}) or a parent domain of it, got "${raw}"`);
+  return id;
 }
 
 function words(raw: string | undefined, fallback: string): string[] {
@@ -215,6 +232,12 @@ export const SETTINGS: readonly Setting[] = [
     name: 'PUBLIC_URL',
     key: 'publicUrl',
     parse: (raw, p) => (raw === undefined ? p.issuer : httpUrl(raw)),
+  },
+  { name: 'WEBAUTHN_RP_ID', key: 'webauthnRpId', parse: (raw, p) => rpId(raw, p.publicUrl) },
+  {
+    name: 'WEBAUTHN_RP_NAME',
+    key: 'webauthnRpName',
+    parse: (raw) => (raw === undefined ? 'Portcullis' : oneLine(64)(raw)),
   },
   { name: 'DATA_DIR', key: 'dataDir', parse: (raw) => resolve(raw ?? './data') },
   {
@@ -367,6 +390,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_PASSWORD', key: 'rateLimitPassword', parse: rateLimit('10/1h') },
   { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
   { name: 'RATE_LIMIT_AUTHORIZE', key: 'rateLimitAuthorize', parse: rateLimit('60/1m') },
+  { name: 'RATE_LIMIT_PASSKEY', key: 'rateLimitPasskey', parse: rateLimit('30/1m') },
   { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
   {
     name: 'MAIL_FROM',

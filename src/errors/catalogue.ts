@@ -56,6 +56,12 @@ export const ERRORS = {
   totp_not_pending: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
   totp_not_enabled: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
 
+  // Passkeys (WebAuthn).
+  invalid_passkey: { status: 400, oauth: 'invalid_request' },
+  passkey_exists: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
+  passkeys_disabled: { status: 404, oauth: 'invalid_request', oauthStatus: 400 },
+  last_way_in: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
+
   // Accounts and mailed links.
   weak_password: { status: 422, oauth: 'invalid_request', oauthStatus: 400 },
   user_exists: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { openRuntime } from '../app/index.ts';
 import { runWithRequestContext } from '../auth/audit/index.ts';
+import { relyingPartyWarning } from '../auth/passkeys/index.ts';
 import type { Services } from '../auth/services.ts';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
@@ -89,6 +90,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   });
   logKvError = (error) => app.log.warn({ err: error }, 'redis connection error');
+  // Said once at start-up: an IP-address PUBLIC_URL turns passkeys off (browsers refuse WebAuthn there).
+  const passkeyWarning = relyingPartyWarning(config);
+  if (passkeyWarning !== undefined) app.log.warn(passkeyWarning);
   app.decorate('services', services);
   app.decorateRequest('caller', null);
   // Audit entries written while serving a request name its client address and agent.

@@ -8,6 +8,7 @@ export const COOKIE = {
   access: '__Host-portcullis_access',
   refresh: '__Host-portcullis_refresh',
   csrf: '__Host-portcullis_csrf',
+  webauthn: '__Host-portcullis_webauthn',
 } as const;
 
 export interface SessionCookies {
@@ -50,4 +51,12 @@ export function clearSessionCookies(reply: FastifyReply): void {
 export function cookieOf(request: FastifyRequest, name: string): string | undefined {
   const value = request.cookies?.[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The passkey ceremonies' browser binding: a random id the challenges are tied to. HttpOnly (no
+ * script reads it) and Strict, like the session cookies; it outlives a challenge's five minutes.
+ */
+export function setWebauthnBinding(reply: FastifyReply, binding: string): void {
+  reply.setCookie(COOKIE.webauthn, binding, attributes(true, 10 * 60));
 }

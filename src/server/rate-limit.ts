@@ -17,7 +17,8 @@ export type RateLimitPolicy =
   | 'register'
   | 'password'
   | 'totp'
-  | 'authorize';
+  | 'authorize'
+  | 'passkey';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,6 +35,7 @@ const SETTING: Record<RateLimitPolicy, keyof Settings> = {
   password: 'rateLimitPassword',
   totp: 'rateLimitTotp',
   authorize: 'rateLimitAuthorize',
+  passkey: 'rateLimitPasskey',
 };
 
 export function policyLimit(s: Services, policy: RateLimitPolicy): RateLimit {

@@ -28,6 +28,17 @@ export const userSchema = {
   },
 } as const;
 
+/** A user as the admin list shows it: the user and how many passkeys they have. */
+export const adminUserSchema = {
+  ...userSchema,
+  $id: 'AdminUser',
+  required: [...userSchema.required, 'passkey_count'],
+  properties: {
+    ...userSchema.properties,
+    passkey_count: { type: 'integer', description: 'How many passkeys the user has registered.' },
+  },
+} as const;
+
 export interface UserView {
   id: string;
   email: string;
@@ -222,6 +233,7 @@ export function errorResponses(
 
 export const sharedSchemas = [
   userSchema,
+  adminUserSchema,
   clientSchema,
   clientWithSecretSchema,
   problemSchema,

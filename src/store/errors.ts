@@ -29,6 +29,9 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'recovery_codes.user_id': 'id',
   'mfa_challenges.token_hash': 'id',
   'clients.client_id': 'id',
+  'webauthn_credentials.credential_id': 'id',
+  'webauthn_credentials.id': 'id',
+  'webauthn_challenges.challenge': 'id',
 };
 
 const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
@@ -45,6 +48,9 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   recovery_codes_pkey: 'id',
   mfa_challenges_pkey: 'id',
   clients_pkey: 'id',
+  webauthn_credentials_credential_id_key: 'id',
+  webauthn_credentials_pkey: 'id',
+  webauthn_challenges_pkey: 'id',
 };
 
 const SQLITE_UNIQUE = /^UNIQUE constraint failed: ([\w.]+)/;

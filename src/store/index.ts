@@ -10,6 +10,12 @@ import { type ClientRepository, createClientRepository } from './clients.ts';
 import { type ConsentRepository, createConsentRepository } from './consents.ts';
 import type { Database } from './database.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
+import {
+  createPasskeyChallengeRepository,
+  createPasskeyRepository,
+  type PasskeyChallengeRepository,
+  type PasskeyRepository,
+} from './passkeys.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
 import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
 import type { Schema } from './schema.ts';
@@ -32,6 +38,7 @@ export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
 export * from './mfa-challenges.ts';
 export { migrateToLatest } from './migrate.ts';
+export * from './passkeys.ts';
 export * from './refresh-tokens.ts';
 export * from './revocations.ts';
 export * from './sessions.ts';
@@ -53,6 +60,8 @@ export interface Store {
   clients: ClientRepository;
   authorizationCodes: AuthorizationCodeRepository;
   consents: ConsentRepository;
+  passkeys: PasskeyRepository;
+  passkeyChallenges: PasskeyChallengeRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -99,6 +108,8 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     clients: createClientRepository(db),
     authorizationCodes: createAuthorizationCodeRepository(db),
     consents: createConsentRepository(db),
+    passkeys: createPasskeyRepository(db),
+    passkeyChallenges: createPasskeyChallengeRepository(db),
   };
 }
 

@@ -160,6 +160,35 @@ export interface ConsentsTable {
   updated_at: number;
 }
 
+/** Passkeys: a user's WebAuthn credentials (the public key only; the private key never leaves the authenticator). */
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  /** base64url */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transport names. */
+  transports: string;
+  device_type: string;
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A ceremony's challenge, single use, bound to the browser that asked (binding_hash). */
+export interface WebauthnChallengesTable {
+  challenge: string;
+  binding_hash: string;
+  /** 'register' or 'login'. */
+  purpose: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -175,4 +204,6 @@ export interface Schema {
   clients: ClientsTable;
   authorization_codes: AuthorizationCodesTable;
   consents: ConsentsTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

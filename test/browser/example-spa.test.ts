@@ -204,7 +204,7 @@ describe('the example SPA (examples/spa) in Chromium', () => {
       assert.equal(authorize.get('redirect_uri'), `${spa}/`);
       await page.getByLabel('Username or email').fill(who.username);
       await page.getByLabel('Password', { exact: true }).fill(who.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
       // Consent: the page names the app; Allow sends the code back to the app.
       await page.getByRole('button', { name: 'Allow' }).waitFor();
@@ -309,7 +309,7 @@ describe('the example SPA (examples/spa) in Chromium', () => {
       await page.getByRole('button', { name: 'Sign in with Portcullis' }).click();
       await page.getByLabel('Username or email').fill(denier.username);
       await page.getByLabel('Password', { exact: true }).fill(denier.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       const tokenCalls: string[] = [];
       page.on('request', (r) => {
         if (r.url() === `${portcullis}/token`) tokenCalls.push(r.url());

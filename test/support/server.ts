@@ -71,6 +71,7 @@ export function testEnv(
     RATE_LIMIT_REGISTER: '100000/1m',
     RATE_LIMIT_PASSWORD: '100000/1m',
     RATE_LIMIT_TOTP: '100000/1m',
+    RATE_LIMIT_PASSKEY: '100000/1m',
     ...extra,
   };
 }

@@ -1,7 +1,8 @@
-// Account and security: profile, password, signed-in devices, apps with access (apps.js), deleting
+// Account and security: profile, password, passkeys (passkeys.js), signed-in devices, apps with access (apps.js), deleting
 // the account.
 import { startApps } from './apps.js';
 import { startPage } from './layout.js';
+import { startPasskeys } from './passkeys.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api, signOut } from './session.js';
 import { startTwoFactor } from './twofa.js';
@@ -250,5 +251,10 @@ $('[data-delete]').addEventListener('click', async () => {
 if (user) {
   fillProfile();
   showView('user');
-  await Promise.all([loadSessions(), startTwoFactor(), startApps({ onRevoked: loadSessions })]);
+  await Promise.all([
+    loadSessions(),
+    startTwoFactor(),
+    startPasskeys(),
+    startApps({ onRevoked: loadSessions }),
+  ]);
 }

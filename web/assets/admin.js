@@ -163,6 +163,16 @@ function action(label, onClick, options = {}) {
   return button;
 }
 
+// Passkeys per user, from the list (a PATCH answer is the plain user, without the count).
+const passkeyCounts = new Map();
+
+function passkeyText(user) {
+  if (typeof user.passkey_count === 'number') passkeyCounts.set(user.id, user.passkey_count);
+  const count = passkeyCounts.get(user.id);
+  if (count === undefined) return '';
+  return ` · ${count} ${count === 1 ? 'passkey' : 'passkeys'}`;
+}
+
 function userRow(user) {
   names.set(user.id, user.username);
   const self = user.id === me?.id;
@@ -178,7 +188,7 @@ function userRow(user) {
       el(
         'span',
         { class: 'row-meta' },
-        `${user.email} · scopes: ${user.scopes.join(' ') || 'none'} · joined ${formatDay(user.created_at)}`,
+        `${user.email} · scopes: ${user.scopes.join(' ') || 'none'} · joined ${formatDay(user.created_at)}${passkeyText(user)}`,
       ),
     ),
   );

@@ -1,6 +1,13 @@
 // Sign in: username or email and password; a second factor when the account has one; the wait shown
 // when the server slows sign-ins down.
 import { startPage } from './layout.js';
+import {
+  autofillSupported,
+  passkeyLoginOptions,
+  passkeySignIn,
+  passkeysSupported,
+  usableHere,
+} from './passkey.js';
 import { ApiError, signIn } from './session.js';
 import {
   $,
@@ -114,6 +121,71 @@ form.addEventListener('submit', async (event) => {
   submit.disabled = waitUntil > Date.now();
 });
 
+// Passkeys: the button, and the browser's autofill offering them in the username field.
+
+const passkeyButton = $('[data-passkey]');
+
+// The user closed the prompt, or another ceremony replaced this one: nothing to report.
+const dismissed = (error) => error?.name === 'AbortError' || error?.name === 'NotAllowedError';
+
+function passkeyFailed(error) {
+  if (dismissed(error)) return;
+  if (error instanceof ApiError) {
+    if (error.status === 429) {
+      waitUntil = Date.now() + Math.max(error.retryAfter, 1) * 1000;
+      waiting();
+      return;
+    }
+    showAlert(alert, error.message);
+    return;
+  }
+  showAlert(
+    alert,
+    error?.message || 'The passkey could not be used. Try again, or use your password.',
+  );
+}
+
+async function withPasskey(autofill, options = null) {
+  try {
+    await passkeySignIn({ autofill, options });
+    location.assign(next);
+    return true;
+  } catch (error) {
+    passkeyFailed(error);
+    return false;
+  }
+}
+
+passkeyButton.addEventListener('click', async () => {
+  clearAlert(alert);
+  passkeyButton.disabled = true;
+  passkeyButton.textContent = 'Waiting for your passkey…';
+  // Starting a new ceremony aborts the autofill one; that one is offered again afterwards.
+  const done = await withPasskey(false);
+  passkeyButton.textContent = 'Sign in with a passkey';
+  passkeyButton.disabled = false;
+  if (!done) offerAutofill();
+});
+
+async function offerAutofill(options = null) {
+  if (!(await autofillSupported())) return;
+  await withPasskey(true, options);
+}
+
+/** Offers passkeys only where they can work: a capable browser, passkeys on, this host the RP's. */
+async function startPasskeys() {
+  if (!passkeysSupported()) return;
+  let options;
+  try {
+    options = await passkeyLoginOptions();
+  } catch {
+    return; // Off on this server (PUBLIC_URL has an IP address), or not reachable: no offer.
+  }
+  if (!usableHere(options)) return;
+  $('[data-passkey-area]').hidden = false;
+  await offerAutofill(options);
+}
+
 wireReveal();
 showFlash(alert);
 if (reauth && alert.hidden) showAlert(alert, 'Sign in again to continue.', 'info');
@@ -140,3 +212,5 @@ else if (user && !remembered) {
   form.elements.username.value = user.username;
   form.elements.password.focus();
 }
+// Not awaited: the autofill ceremony waits, possibly for good, until the user picks a passkey.
+if (!user || reauth) startPasskeys();

@@ -97,6 +97,13 @@ export async function signIn(credentials) {
   return body.user;
 }
 
+/** POST /webauthn/login with the browser's assertion: the same session as signIn. */
+export async function signInWithPasskey(response) {
+  const body = await read(await send('POST', '/webauthn/login', { response }));
+  started(body);
+  return body.user;
+}
+
 export async function signOut() {
   try {
     await api('POST', '/logout');

@@ -32,7 +32,12 @@ export type AuditType =
   | 'oauth.code_exchange'
   | 'oauth.code_replay'
   | 'oauth.client_credentials'
-  | 'oauth.logout';
+  | 'oauth.logout'
+  | 'passkey.add'
+  | 'passkey.rename'
+  | 'passkey.remove'
+  | 'passkey.login'
+  | 'passkey.counter_regression';
 
 export interface AuditEvent {
   type: AuditType;

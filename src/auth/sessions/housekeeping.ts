@@ -11,6 +11,7 @@ export async function sweepExpired(store: Store, now: number): Promise<void> {
   // Spent or not, an expired reset/verification token or mfa_token can never be used again.
   await store.accountTokens.deleteExpired(now);
   await store.mfaChallenges.deleteExpired(now);
+  await store.passkeyChallenges.deleteExpired(now);
   // Kept ten minutes past their 60 s, so a late replay still finds (and ends) what the code started.
   await store.authorizationCodes.deleteExpired(now - 10 * 60_000);
 }

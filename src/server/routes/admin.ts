@@ -6,6 +6,7 @@ import {
   deleteUser as deleteAccountOf,
   listUsers as listAccounts,
 } from '../../auth/accounts/index.ts';
+import { passkeyCounts } from '../../auth/passkeys/index.ts';
 import { endAllSessionsOf } from '../../auth/sessions/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { cursorOf, page, pageLimit, pageQuery, pageSchema } from '../pagination.ts';
@@ -35,7 +36,7 @@ export const listUsers = route<{ Querystring: ListQuery }>({
       q: str(320),
     }),
     response: {
-      200: pageSchema('User'),
+      200: pageSchema('AdminUser'),
       ...errorResponses([401, 403, 422]),
     },
   },
@@ -43,7 +44,15 @@ export const listUsers = route<{ Querystring: ListQuery }>({
     const limit = pageLimit(request.query.limit);
     const after = cursor.decode(request.query.cursor);
     const rows = await listAccounts(s, { limit: limit + 1, after, q: request.query.q });
-    return page(rows, limit, userView, (last) => cursor.encode(last.id));
+    const counts = await passkeyCounts(
+      s,
+      rows.map((u) => u.id),
+    );
+    const view = (u: (typeof rows)[number]) => ({
+      ...userView(u),
+      passkey_count: counts.get(u.id) ?? 0,
+    });
+    return page(rows, limit, view, (last) => cursor.encode(last.id));
   },
 });
 

@@ -32,7 +32,8 @@ interface CheckBody {
   email?: string;
 }
 
-function sendSession(
+/** Sets the session cookies and answers the cookie-mode body (/login, /webauthn/login). */
+export function sendSession(
   s: Services,
   reply: FastifyReply,
   result: LoginResult,
@@ -85,7 +86,7 @@ function cookieRefresh(
   };
 }
 
-function requireJson(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+export function requireJson(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   // An HTML form on another site can post form fields or text, but not JSON without a CORS preflight.
   if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
     throw new AppError('unsupported_media_type', 'Send the credentials as application/json.');

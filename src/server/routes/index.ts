@@ -17,6 +17,7 @@ import * as browser from './browser.ts';
 import * as clients from './clients.ts';
 import * as oauth from './oauth.ts';
 import * as pages from './pages.ts';
+import * as passkeys from './passkeys.ts';
 import * as totp from './totp.ts';
 import * as wellKnown from './well-known.ts';
 
@@ -70,6 +71,15 @@ export async function routes(
   r.post('/users/me/totp/confirm', { guard: user, limit: 'totp' }, totp.confirm);
   r.delete('/users/me/totp', { guard: user, limit: 'totp' }, totp.disable);
 
+  // Passkeys (WebAuthn): the ceremonies, and the signed-in user's list.
+  r.post('/webauthn/register/options', { guard: user, limit: 'passkey' }, passkeys.registerOptions);
+  r.post('/webauthn/register', { guard: user, limit: 'passkey' }, passkeys.register);
+  r.post('/webauthn/login/options', { limit: 'passkey' }, passkeys.loginOptions);
+  r.post('/webauthn/login', { limit: 'passkey' }, passkeys.login);
+  r.get('/users/me/passkeys', { guard: user }, passkeys.list);
+  r.patch('/users/me/passkeys/:id', { guard: user }, passkeys.rename);
+  r.delete('/users/me/passkeys/:id', { guard: user }, passkeys.remove);
+
   // Accounts and sessions.
   r.post('/register', { limit: 'register' }, account.register);
   r.post('/refresh', { limit: 'refresh' }, browser.refreshTokens);
@@ -105,5 +115,6 @@ export async function routes(
 
   // The web pages and their assets (hidden from the API document).
   await app.register(pages.assets);
+  await app.register(pages.vendorAssets);
   for (const [path, file] of Object.entries(pages.PAGES)) r.get(path, none, pages.page(path, file));
 }

@@ -1,7 +1,7 @@
 // The web pages: static HTML, CSS and JS from web/, served by this server alone (no CDN) and free of
 // inline script and style, so a strict Content-Security-Policy (self only) fits them.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -49,6 +49,22 @@ export async function assets(app: FastifyInstance): Promise<void> {
     decorateReply: false,
     index: false,
     list: false,
+  });
+}
+
+// @simplewebauthn/browser's ES module build, as installed with the server (a dependency): the pages
+// import it from here, same origin, so the CSP stays 'self' and no CDN is involved.
+const WEBAUTHN_BROWSER_DIR = dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser')));
+
+/** /assets/vendor/simplewebauthn/*: the browser library's .js modules only (no maps, no types). */
+export async function vendorAssets(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: WEBAUTHN_BROWSER_DIR,
+    prefix: '/assets/vendor/simplewebauthn/',
+    decorateReply: false,
+    index: false,
+    list: false,
+    allowedPath: (path) => /^\/[\w/-]+\.js$/.test(path) && !path.includes('..'),
   });
 }
 
