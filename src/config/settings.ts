@@ -57,6 +57,8 @@ export interface Settings {
   readonly rateLimitTotp: RateLimit;
   readonly rateLimitAuthorize: RateLimit;
   readonly requireVerifiedEmail: boolean;
+  /** False: no new accounts, neither at /register nor through an identity provider (SPEC §9). */
+  readonly allowSignup: boolean;
   readonly mailFrom: string;
   readonly totpIssuer: string;
 }
@@ -368,6 +370,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_TOTP', key: 'rateLimitTotp', parse: rateLimit('10/1m') },
   { name: 'RATE_LIMIT_AUTHORIZE', key: 'rateLimitAuthorize', parse: rateLimit('60/1m') },
   { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
+  { name: 'ALLOW_SIGNUP', key: 'allowSignup', parse: bool(true) },
   {
     name: 'MAIL_FROM',
     key: 'mailFrom',

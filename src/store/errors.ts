@@ -29,6 +29,8 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'recovery_codes.user_id': 'id',
   'mfa_challenges.token_hash': 'id',
   'clients.client_id': 'id',
+  // "UNIQUE constraint failed: identities.provider, identities.subject": one account per identity.
+  'identities.provider': 'id',
 };
 
 const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
@@ -45,6 +47,7 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   recovery_codes_pkey: 'id',
   mfa_challenges_pkey: 'id',
   clients_pkey: 'id',
+  identities_pkey: 'id',
 };
 
 const SQLITE_UNIQUE = /^UNIQUE constraint failed: ([\w.]+)/;

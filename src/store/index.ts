@@ -9,6 +9,7 @@ import {
 import { type ClientRepository, createClientRepository } from './clients.ts';
 import { type ConsentRepository, createConsentRepository } from './consents.ts';
 import type { Database } from './database.ts';
+import { createIdentityRepository, type IdentityRepository } from './identities.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
 import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
@@ -30,6 +31,7 @@ export * from './clients.ts';
 export * from './consents.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
+export * from './identities.ts';
 export * from './mfa-challenges.ts';
 export { migrateToLatest } from './migrate.ts';
 export * from './refresh-tokens.ts';
@@ -53,6 +55,7 @@ export interface Store {
   clients: ClientRepository;
   authorizationCodes: AuthorizationCodeRepository;
   consents: ConsentRepository;
+  identities: IdentityRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -99,6 +102,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     clients: createClientRepository(db),
     authorizationCodes: createAuthorizationCodeRepository(db),
     consents: createConsentRepository(db),
+    identities: createIdentityRepository(db),
   };
 }
 

@@ -22,6 +22,7 @@ import { auditCases } from './cases-audit.ts';
 import { authorizationCases } from './cases-authorization.ts';
 import { clientCases } from './cases-clients.ts';
 import { hotPathCases } from './cases-hot-paths.ts';
+import { identityCases } from './cases-identities.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
@@ -38,6 +39,7 @@ const cases: StoreCase[] = [
   ...hotPathCases,
   ...clientCases,
   ...authorizationCases,
+  ...identityCases,
 ];
 
 for (const kind of testDatabases()) {

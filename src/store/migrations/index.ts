@@ -9,6 +9,7 @@ import * as revocationCursor from './2026_11_24_000002_revocation_cursor.ts';
 import * as clients from './2026_12_03_000001_clients.ts';
 import * as oneCurrentSigningKey from './2026_12_03_000002_one_current_signing_key.ts';
 import * as authorization from './2026_12_04_000001_authorization.ts';
+import * as identities from './2026_12_06_000001_identities.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
@@ -20,6 +21,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_03_000001_clients': clients,
   '2026_12_03_000002_one_current_signing_key': oneCurrentSigningKey,
   '2026_12_04_000001_authorization': authorization,
+  '2026_12_06_000001_identities': identities,
 };
 
 export const migrationProvider: MigrationProvider = {
