@@ -32,7 +32,9 @@ export type AuditType =
   | 'oauth.code_exchange'
   | 'oauth.code_replay'
   | 'oauth.client_credentials'
-  | 'oauth.logout';
+  | 'oauth.logout'
+  | 'identity.link'
+  | 'identity.unlink';
 
 export interface AuditEvent {
   type: AuditType;
