@@ -1,3 +1,4 @@
+export { completeProviderSignIn } from './callback.ts';
 export {
   beginSignIn,
   FLOW_TTL_MS,

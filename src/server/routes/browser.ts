@@ -32,7 +32,7 @@ interface CheckBody {
   email?: string;
 }
 
-function sendSession(
+export function sendSession(
   s: Services,
   reply: FastifyReply,
   result: LoginResult,
