@@ -1,6 +1,7 @@
 // Account and security: profile, password, signed-in devices, apps with access (apps.js), deleting
 // the account.
 import { startApps } from './apps.js';
+import { startIdentities } from './identities.js';
 import { startPage } from './layout.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api, signOut } from './session.js';
@@ -250,5 +251,10 @@ $('[data-delete]').addEventListener('click', async () => {
 if (user) {
   fillProfile();
   showView('user');
-  await Promise.all([loadSessions(), startTwoFactor(), startApps({ onRevoked: loadSessions })]);
+  await Promise.all([
+    loadSessions(),
+    startTwoFactor(),
+    startApps({ onRevoked: loadSessions }),
+    startIdentities(),
+  ]);
 }
