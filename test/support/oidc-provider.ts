@@ -66,6 +66,14 @@ export async function startOidcProvider(options: {
     cookies: { keys: ['test-cookie-key-not-secret'] },
     claims: { email: ['email', 'email_verified'], profile: ['preferred_username'] },
     features: { devInteractions: { enabled: true } },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+    },
     async findAccount(_ctx: unknown, sub: string) {
       return {
         accountId: sub,
