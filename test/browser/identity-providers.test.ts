@@ -199,7 +199,7 @@ for (const db of testDatabases()) {
       await page.waitForURL(`${base}/account`);
       await page.locator('[data-identity="corp"]').waitFor();
       assert.match(
-        await page.locator('[data-identity="corp"]').innerText(),
+        (await page.locator('[data-identity="corp"]').textContent()) ?? '',
         /bob\.elsewhere@corp\.example/,
       );
 
@@ -267,7 +267,10 @@ for (const db of testDatabases()) {
       await page
         .getByRole('heading', { name: 'An account with this email address already exists' })
         .waitFor();
-      assert.match(await page.locator('main').innerText(), /link .* from your account page/i);
+      assert.match(
+        (await page.locator('main').textContent()) ?? '',
+        /link .* from your account page/i,
+      );
       await screenshot(page, 'identity-providers-collision');
       assert.equal(await me(page), null);
       assert.equal(await server.app.services.store.users.count(), before, 'no second account');
