@@ -98,6 +98,10 @@ async function discover(p: IdentityProviderSettings): Promise<oidc.Configuration
     clientAuth(p.clientSecret, methods),
   );
   if (insecure) oidc.allowInsecureRequests(config);
+  // openid-client checks an ID token's signature only when told to (OIDC Core §3.1.3.7 lets a client
+  // trust TLS instead); SPEC §9 wants it checked against the provider's JWKS, so a token forged in
+  // transit or by a proxy is refused.
+  oidc.enableNonRepudiationChecks(config);
   config.timeout = PROVIDER_TIMEOUT_SECONDS;
   return config;
 }
