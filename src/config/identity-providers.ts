@@ -16,6 +16,8 @@ export interface IdentityProviderSettings {
   readonly scopes: readonly string[];
   /** The button's text. */
   readonly label: string;
+  /** The provider's name in sentences: the label without a leading "Sign in with". */
+  readonly displayName: string;
   /** `<PUBLIC_URL>/auth/{name}/callback`: the redirect URI to register at the provider. */
   readonly redirectUri: string;
 }
@@ -148,6 +150,7 @@ function parseOne(
     clientSecret,
     scopes: Object.freeze(scopes as string[]),
     label: label as string,
+    displayName: (label as string).replace(/^(sign in|log in|continue) with\s+/i, '') || name,
     redirectUri: `${publicUrl.replace(/\/+$/, '')}/auth/${name}/callback`,
   });
 }

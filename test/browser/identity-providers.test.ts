@@ -16,6 +16,7 @@ import { startServer, type TestServer } from '../support/server.ts';
 import { base32Decode, totp } from '../support/totp.ts';
 
 const LABEL = 'Sign in with Corp SSO';
+const NAME = 'Corp SSO';
 
 for (const db of testDatabases()) {
   describe(`sign-in with an OpenID provider, in Chromium on ${db}`, () => {
@@ -194,7 +195,7 @@ for (const db of testDatabases()) {
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.waitForURL(`${base}/`);
       await page.goto(`${base}/account`);
-      await page.getByRole('link', { name: `Link ${LABEL}` }).click();
+      await page.getByRole('link', { name: `Link ${NAME}` }).click();
       await atProvider(page, 'bob-sub');
       await page.waitForURL(`${base}/account`);
       await page.locator('[data-identity="corp"]').waitFor();
@@ -210,9 +211,9 @@ for (const db of testDatabases()) {
       assert.equal((await me(other))?.username, who.username);
 
       // It has a password, so the identity can go.
-      await page.getByRole('button', { name: `Unlink ${LABEL}` }).click();
+      await page.getByRole('button', { name: `Unlink ${NAME}` }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Unlink' }).click();
-      await page.getByRole('link', { name: `Link ${LABEL}` }).waitFor();
+      await page.getByRole('link', { name: `Link ${NAME}` }).waitFor();
       assert.deepEqual(
         await server.app.services.store.identities.listForUser(String((await me(page))?.id)),
         [],

@@ -205,6 +205,7 @@ for (const db of testDatabases()) {
         {
           name: 'corp',
           label: 'Sign in with Corp',
+          display_name: 'Corp',
           available: true,
           start_url: '/auth/corp/start',
         },

@@ -31,7 +31,7 @@ function linkedRow(identity) {
     {
       type: 'button',
       class: 'btn btn-danger-outline btn-sm',
-      'aria-label': `Unlink ${identity.label}`,
+      'aria-label': `Unlink ${identity.display_name}`,
     },
     'Unlink',
   );
@@ -42,7 +42,7 @@ function linkedRow(identity) {
     el(
       'div',
       { class: 'row-main' },
-      el('span', { class: 'row-title' }, identity.label),
+      el('span', { class: 'row-title' }, identity.display_name),
       el('span', { class: 'row-meta' }, meta.join(' · ')),
     ),
     el('div', { class: 'row-actions' }, unlink),
@@ -57,7 +57,7 @@ function linkRow(provider) {
     el(
       'div',
       { class: 'row-main' },
-      el('span', { class: 'row-title' }, provider.label),
+      el('span', { class: 'row-title' }, provider.display_name),
       el(
         'span',
         { class: 'row-meta' },
@@ -70,7 +70,11 @@ function linkRow(provider) {
       provider.available
         ? el(
             'a',
-            { class: 'btn btn-secondary btn-sm', href, 'aria-label': `Link ${provider.label}` },
+            {
+              class: 'btn btn-secondary btn-sm',
+              href,
+              'aria-label': `Link ${provider.display_name}`,
+            },
             'Link',
           )
         : null,
@@ -109,8 +113,8 @@ async function load() {
 
 async function unlinkIdentity(identity, button) {
   const yes = await confirmDialog({
-    title: `Unlink ${identity.label}?`,
-    message: `You will no longer be able to sign in with ${identity.label} until you link it again.`,
+    title: `Unlink ${identity.display_name}?`,
+    message: `You will no longer be able to sign in with ${identity.display_name} until you link it again.`,
     confirm: 'Unlink',
     danger: true,
   });
@@ -119,7 +123,7 @@ async function unlinkIdentity(identity, button) {
   await busy(button, 'Unlinking…', async () => {
     try {
       await api('DELETE', `/users/me/identities/${encodeURIComponent(identity.provider)}`);
-      toast(`${identity.label} is no longer linked to your account.`);
+      toast(`${identity.display_name} is no longer linked to your account.`);
     } catch (error) {
       showAlert(alert, error instanceof ApiError ? error.message : 'The server cannot be reached.');
     }

@@ -45,5 +45,5 @@ export async function completeProviderSignIn(
     }
     throw error;
   }
-  return providerSignIn(s, finished.pending, finished.profile, p.label, client);
+  return providerSignIn(s, finished.pending, finished.profile, p.displayName, client);
 }

@@ -83,9 +83,13 @@ export async function beginSignIn(
   try {
     config = await s.identityProviders.configuration(p.name);
   } catch (error) {
-    throw new FlowError('provider_unavailable', `${p.label}: the provider cannot be reached.`, {
-      cause: error,
-    });
+    throw new FlowError(
+      'provider_unavailable',
+      `${p.displayName}: the provider cannot be reached.`,
+      {
+        cause: error,
+      },
+    );
   }
   const pending: PendingSignIn = {
     provider: p.name,
@@ -148,16 +152,16 @@ export async function finishSignIn(
     if (error instanceof oidc.AuthorizationResponseError)
       throw new FlowError(
         'provider_error',
-        `${p.label} did not sign you in (${code(error.error)}).`,
+        `${p.displayName} did not sign you in (${code(error.error)}).`,
         {
           cause: error,
         },
       );
     if (unreachable(error))
-      throw new FlowError('provider_unavailable', `${p.label} cannot be reached.`, {
+      throw new FlowError('provider_unavailable', `${p.displayName} cannot be reached.`, {
         cause: error,
       });
     const detail = error instanceof ProfileError ? error.message : 'its answer failed validation';
-    throw new FlowError('invalid_response', `${p.label}: ${detail}.`, { cause: error });
+    throw new FlowError('invalid_response', `${p.displayName}: ${detail}.`, { cause: error });
   }
 }

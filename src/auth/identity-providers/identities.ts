@@ -6,8 +6,8 @@ import type { Uses } from '../services.ts';
 
 export interface LinkedIdentity {
   provider: string;
-  /** The provider's button text, or its name when it is no longer configured. */
-  label: string;
+  /** The provider's name in sentences, or its configured name when it is no longer configured. */
+  displayName: string;
   email: string | null;
   linkedAt: number;
   lastUsedAt: number | null;
@@ -20,7 +20,7 @@ export async function listIdentities(
   const rows = await s.store.identities.listForUser(userId);
   return rows.map((row) => ({
     provider: row.provider,
-    label: s.identityProviders.settings(row.provider)?.label ?? row.provider,
+    displayName: s.identityProviders.settings(row.provider)?.displayName ?? row.provider,
     email: row.email,
     linkedAt: row.linkedAt,
     lastUsedAt: row.lastUsedAt,

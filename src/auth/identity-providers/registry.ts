@@ -15,6 +15,7 @@ export interface ProviderLog {
 export interface ProviderView {
   name: string;
   label: string;
+  displayName: string;
   kind: 'oidc' | 'github';
   /** False while discovery has not succeeded (the provider could not be reached). */
   available: boolean;
@@ -161,6 +162,7 @@ export function createIdentityProviders(
       [...entries.values()].map(({ settings, config }) => ({
         name: settings.name,
         label: settings.label,
+        displayName: settings.displayName,
         kind: settings.kind,
         available: config !== undefined,
       })),

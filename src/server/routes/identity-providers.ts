@@ -166,10 +166,10 @@ export const start = route<{
       // on this site (the Link button of /account): another site cannot start a link.
       const browser = await browserSignIn(s, cookieOf(request, COOKIE.refresh));
       if (!browser)
-        return page(reply, p.label, {
+        return page(reply, p.displayName, {
           status: 401,
           title: 'Sign in first',
-          detail: `Sign in to your account, then link ${p.label} from your account page.`,
+          detail: `Sign in to your account, then link ${p.displayName} from your account page.`,
           reason: 'not_signed_in',
           action: 'Sign in',
           actionHref: '/login?next=%2Faccount',
@@ -183,7 +183,7 @@ export const start = route<{
     } catch (error) {
       if (error instanceof FlowError) {
         request.log.warn({ err: error.cause ?? error, provider: p.name }, 'sign-in not started');
-        return page(reply, p.label, flowProblem(error, next));
+        return page(reply, p.displayName, flowProblem(error, next));
       }
       throw error;
     }
@@ -275,14 +275,14 @@ export const callback = route<{ Params: { name: string } }>({
         { binding, query },
         clientInfo(request, s.config.defaultClientId),
       );
-      return outcomeAnswer(s, reply, p.label, outcome);
+      return outcomeAnswer(s, reply, p.displayName, outcome);
     } catch (error) {
       if (error instanceof FlowError) {
         request.log.warn(
           { err: error.cause ?? error, provider: p.name, reason: error.reason },
           'identity provider sign-in failed',
         );
-        return page(reply, p.label, flowProblem(error, '/'));
+        return page(reply, p.displayName, flowProblem(error, '/'));
       }
       throw error;
     }
@@ -334,10 +334,11 @@ export const providers = route({
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['name', 'label', 'available', 'start_url'],
+          required: ['name', 'label', 'display_name', 'available', 'start_url'],
           properties: {
             name: { type: 'string' },
-            label: { type: 'string' },
+            label: { type: 'string', description: 'the button’s text (IDP_<NAME>_LABEL)' },
+            display_name: { type: 'string', description: 'the provider’s name in sentences' },
             available: { type: 'boolean', description: 'false while it cannot be reached' },
             start_url: { type: 'string' },
           },
@@ -350,6 +351,7 @@ export const providers = route({
       s.identityProviders.list().map((p) => ({
         name: p.name,
         label: p.label,
+        display_name: p.displayName,
         available: p.available,
         start_url: `/auth/${p.name}/start`,
       })),
@@ -367,10 +369,10 @@ export const identities = route({
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['provider', 'label', 'email', 'linked_at', 'last_used_at'],
+          required: ['provider', 'display_name', 'email', 'linked_at', 'last_used_at'],
           properties: {
-            provider: { type: 'string' },
-            label: { type: 'string' },
+            provider: { type: 'string', description: 'its name in IDENTITY_PROVIDERS' },
+            display_name: { type: 'string' },
             email: { type: ['string', 'null'] },
             linked_at: time,
             last_used_at: time,
@@ -384,7 +386,7 @@ export const identities = route({
     const list = await listIdentities(s, callerOf(request).userId);
     return list.map((i) => ({
       provider: i.provider,
-      label: i.label,
+      display_name: i.displayName,
       email: i.email,
       linked_at: new Date(i.linkedAt).toISOString(),
       last_used_at: i.lastUsedAt === null ? null : new Date(i.lastUsedAt).toISOString(),
