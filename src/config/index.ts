@@ -62,6 +62,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
       problems.push(`${setting.name}: ${(error as Error).message}`);
     }
   }
+  // Read with the other settings, so one start-up names every bad variable at once.
+  const publicUrl = typeof values.publicUrl === 'string' ? values.publicUrl : 'http://localhost';
+  const identityProviders = parseIdentityProviders(env, publicUrl, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const settings = values as unknown as Settings;
   const secret = resolveSecret(env.SECRET_KEY, settings, problems);
@@ -70,7 +73,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (settings.nodeEnv === 'production' && refresh !== undefined && refresh.length < 32) {
     problems.push('REFRESH_SECRET_KEY: must be at least 32 bytes in production');
   }
-  const identityProviders = parseIdentityProviders(env, settings.publicUrl, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...settings,
