@@ -238,6 +238,14 @@ for (const db of testDatabases()) {
       const anonymous = await deliver(`${base}/auth/corp/start?link=1`, undefined);
       assert.equal(anonymous.status, 401);
       assert.equal(problemOf(anonymous.html), 'not_signed_in');
+      // With the session cookies but from a sibling subdomain (Fetch Metadata): refused as well.
+      for (const site of ['same-site', 'cross-site']) {
+        const sibling = await fetch(`${base}/auth/corp/start?link=1`, {
+          redirect: 'manual',
+          headers: { cookie: session.jar.header(), 'sec-fetch-site': site },
+        });
+        assert.equal(sibling.status, 401, site);
+      }
 
       const answer = await walk('link-sub', '?link=1&next=%2Faccount', base, session.jar.header());
       const linked = await deliver(answer.callbackUrl, answer.cookie);

@@ -163,8 +163,13 @@ export const start = route<{
     let linkUserId: string | null = null;
     if (request.query.link === '1') {
       // The session cookies are SameSite=Strict, so they come only with a navigation that started
-      // on this site (the Link button of /account): another site cannot start a link.
-      const browser = await browserSignIn(s, cookieOf(request, COOKIE.refresh));
+      // on this site (the Link button of /account); Fetch Metadata also refuses a sibling
+      // subdomain (same site, not same origin): no other page can start a link for the user.
+      const fetchSite = request.headers['sec-fetch-site'];
+      const foreign = fetchSite === 'cross-site' || fetchSite === 'same-site';
+      const browser = foreign
+        ? undefined
+        : await browserSignIn(s, cookieOf(request, COOKIE.refresh));
       if (!browser)
         return page(reply, p.displayName, {
           status: 401,
