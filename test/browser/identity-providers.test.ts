@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { register } from '../../src/auth/accounts/index.ts';
+import { createClient } from '../../src/auth/clients/index.ts';
 import { confirmTotp, startTotpEnrolment } from '../../src/auth/second-factor/index.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
 import { newIdentity } from '../support/http.ts';
+import { listener } from '../support/oauth.ts';
 import { freePort, startOidcProvider, type TestProvider } from '../support/oidc-provider.ts';
 import { testDatabases } from '../support/postgres.ts';
 import { startServer, type TestServer } from '../support/server.ts';
@@ -276,6 +278,38 @@ for (const db of testDatabases()) {
       assert.equal(await me(page), null);
       assert.equal(await server.app.services.store.users.count(), before, 'no second account');
       assert.deepEqual(await server.app.services.store.identities.listForUser(owner.id), []);
+    });
+
+    it('completes an app’s /authorize sign-in through the provider (SPEC §8)', async () => {
+      const app = await listener();
+      try {
+        const { client } = await createClient(server.app.services, {
+          name: 'Example app',
+          redirect_uris: [`${app.base}/cb`],
+          first_party: true,
+        });
+        provider.accounts.set('hank-sub', { email: 'hank@corp.example', email_verified: true });
+        const query = new URLSearchParams({
+          response_type: 'code',
+          client_id: client.clientId,
+          redirect_uri: `${app.base}/cb`,
+          scope: 'openid profile',
+          state: 'app-state',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        });
+        const page = await freshDevice();
+        const arrived = app.next('/cb');
+        await page.goto(`${base}/authorize?${query.toString()}`);
+        await page.waitForURL((url) => url.pathname === '/login');
+        await page.getByRole('link', { name: LABEL }).click();
+        await atProvider(page, 'hank-sub');
+        const back = await arrived;
+        assert.equal(back.searchParams.get('state'), 'app-state');
+        assert.ok(back.searchParams.get('code'), 'the app got a code');
+      } finally {
+        await app.close();
+      }
     });
 
     it('ignores a next that leads to another site', async () => {
