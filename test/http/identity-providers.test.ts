@@ -229,6 +229,40 @@ for (const db of testDatabases()) {
       assert.equal((await deliver(later.callbackUrl, later.cookie)).status, 302);
     });
 
+    it('starts while the provider is down, shows it unavailable, and discovers it once it is back', async () => {
+      await provider.stop();
+      let late: TestServer | undefined;
+      try {
+        late = await startServer({
+          db,
+          env: {
+            IDENTITY_PROVIDERS: 'corp',
+            IDP_CORP_ISSUER: provider.issuer,
+            IDP_CORP_CLIENT_ID: 'portcullis-test',
+            IDP_CORP_CLIENT_SECRET: 'provider-client-secret',
+          },
+        });
+        const api = client(late.url);
+        const list = await api.get<Array<{ available: boolean }>>('/auth/providers');
+        assert.equal(list.body[0]?.available, false);
+        const down = await deliver(`${late.url}/auth/corp/start`, undefined);
+        assert.equal(down.status, 400);
+        assert.equal(problemOf(down.html), 'provider_unavailable');
+        await provider.resume();
+        // The next sign-in tries discovery again rather than waiting for the background retry.
+        const up = await deliver(`${late.url}/auth/corp/start`, undefined);
+        assert.equal(up.status, 302);
+        assert.ok(up.location?.startsWith(provider.issuer));
+        assert.equal(
+          (await api.get<Array<{ available: boolean }>>('/auth/providers')).body[0]?.available,
+          true,
+        );
+      } finally {
+        await provider.resume();
+        await late?.close();
+      }
+    });
+
     it('links only for a signed-in browser, and never an identity that is another account’s', async () => {
       const who = newIdentity('linkhttp');
       await register(server.app.services, who);

@@ -106,6 +106,7 @@ export async function startOidcProvider(options: {
   const handler = provider.callback();
   let server: Server | undefined;
   const listen = async (): Promise<void> => {
+    if (server) return;
     server = createServer(handler);
     await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
   };
