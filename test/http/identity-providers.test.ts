@@ -18,6 +18,7 @@ import {
   walkToCallback,
 } from '../support/oidc-provider.ts';
 import { testDatabases } from '../support/postgres.ts';
+import { redisEnv } from '../support/redis.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 
 const FLOW = '__Host-portcullis_idp_flow';
@@ -262,6 +263,42 @@ for (const db of testDatabases()) {
         await late?.close();
       }
     });
+
+    if (db === 'postgres')
+      it('takes a callback on another instance than the start (PostgreSQL + Redis)', async () => {
+        const shared = {
+          ...redisEnv(),
+          PUBLIC_URL: base,
+          IDENTITY_PROVIDERS: 'corp',
+          IDP_CORP_ISSUER: provider.issuer,
+          IDP_CORP_CLIENT_ID: 'portcullis-test',
+          IDP_CORP_CLIENT_SECRET: 'provider-client-secret',
+        };
+        const a = await startServer({ db, env: shared });
+        const b = await startServer({
+          env: shared,
+          reuse: { dataDir: a.dataDir, databaseUrl: a.databaseUrl },
+        });
+        try {
+          provider.accounts.set('lb-sub', { email: 'lb@corp.example', email_verified: true });
+          // Behind one PUBLIC_URL: the start reaches instance A, the provider's redirect instance B.
+          const answer = await walkToCallback(
+            `${a.url}/auth/corp/start`,
+            'lb-sub',
+            callbackOf(base),
+          );
+          const onB = `${b.url}${new URL(answer.callbackUrl).pathname}${new URL(answer.callbackUrl).search}`;
+          const result = await deliver(onB, answer.cookie);
+          assert.equal(result.status, 302, result.html);
+          assert.ok(result.cookies.get(ACCESS));
+          // And the flow is spent for every instance.
+          const onA = `${a.url}${new URL(answer.callbackUrl).pathname}${new URL(answer.callbackUrl).search}`;
+          assert.equal((await deliver(onA, answer.cookie)).status, 400);
+        } finally {
+          await b.close();
+          await a.close();
+        }
+      });
 
     it('links only for a signed-in browser, and never an identity that is another account’s', async () => {
       const who = newIdentity('linkhttp');
