@@ -241,6 +241,13 @@ for (const db of testDatabases()) {
       await page.waitForURL((url) => url.pathname === '/auth/second-factor');
       assert.equal(await me(page), null, 'no session before the code');
       await screenshot(page, 'identity-providers-second-factor');
+      await page.getByLabel('Authentication code').fill('000000');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /code|incorrect|invalid/i })
+        .waitFor();
+      assert.equal(await me(page), null, 'a wrong code signs nobody in');
       await page.getByLabel('Authentication code').fill(totp(key, s.clock() + 30_000));
       await page.getByRole('button', { name: 'Continue' }).click();
       await page.waitForURL(`${base}/account`);
@@ -330,6 +337,8 @@ for (const db of testDatabases()) {
         .getByRole('button', { name: 'Sign in with Down (unavailable right now)' })
         .waitFor();
       assert.equal(await page.getByRole('link', { name: LABEL }).count(), 1);
+      await page.goto(`${base}/register`);
+      await page.getByRole('link', { name: LABEL }).waitFor();
       const answer = await page.goto(`${base}/auth/down/start`);
       assert.equal(answer?.status(), 400);
       await page.getByRole('heading', { name: 'The provider cannot be reached' }).waitFor();
