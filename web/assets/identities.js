@@ -92,6 +92,8 @@ async function load() {
     ]);
     // Nothing to show or offer: the section stays hidden on servers without providers.
     section.hidden = linked.length === 0 && providers.length === 0;
+    // An account made through a provider has no password: the reset link is how it gets one.
+    $('[data-identities-password]', section).hidden = linked.length === 0;
     const names = new Set(linked.map((i) => i.provider));
     list.replaceChildren(
       ...linked.map(linkedRow),
