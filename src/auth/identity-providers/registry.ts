@@ -137,7 +137,7 @@ export function createIdentityProviders(
         const retryMs = RETRY_MS[Math.min(entry.failures - 1, RETRY_MS.length - 1)] as number;
         log?.warn(
           { provider: name, issuer, err: error, retry_in_seconds: retryMs / 1000 },
-          'identity provider cannot be reached; its button shows as unavailable',
+          'identity provider discovery failed (unreachable, or its issuer or metadata is wrong); its button shows as unavailable',
         );
         schedule(entry, retryMs);
         throw new ProviderUnavailable(name, { cause: error });
