@@ -1,5 +1,6 @@
 // The rules' services, built once per process from the configuration and the store: the key ring,
 // the kv, the revocation list and its poll, the mailer, and the timers that keep them current.
+import { createIdentityProviders } from '../auth/identity-providers/index.ts';
 import type { Services } from '../auth/services.ts';
 import { CLIENT_SESSION_PREFIX, startHousekeeping } from '../auth/sessions/index.ts';
 import type { Config } from '../config/index.ts';
@@ -77,6 +78,8 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
   }, config.keysReloadSeconds * 1000);
   keyTimer.unref();
   const stopHousekeeping = startHousekeeping(store, clock);
+  // Discovery starts with the server (buildApp), not here: offline commands never contact providers.
+  const identityProviders = createIdentityProviders(config.identityProviders);
   return {
     config,
     store,
@@ -106,8 +109,10 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
     revocations,
     kv,
     mailer,
+    identityProviders,
     async close() {
       clearInterval(keyTimer);
+      identityProviders.stop();
       stopHousekeeping();
       revocations.stop();
       // Mail being composed still reads the store; closing twice is harmless (app.ts closes it first).

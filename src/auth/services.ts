@@ -11,6 +11,7 @@ import type { AccessTokens } from '../tokens/access-token.ts';
 import type { KeyRing } from '../tokens/keys.ts';
 import type { RefreshTokenCodec } from '../tokens/refresh.ts';
 import type { RevocationList } from '../tokens/revocation.ts';
+import type { IdentityProviders } from './identity-providers/index.ts';
 
 export interface Services {
   config: Config;
@@ -27,6 +28,8 @@ export interface Services {
   kv: Kv;
   /** Outgoing mail (SMTP_URL, or the outbox); logs through the server's logger once given one. */
   mailer: Mailer;
+  /** IDENTITY_PROVIDERS: their discovery state and openid-client Configurations (SPEC §9). */
+  identityProviders: IdentityProviders;
   close(): Promise<void>;
 }
 

@@ -4,8 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { type IdentityProviderSettings, parseIdentityProviders } from './identity-providers.ts';
 import { MAX_PREVIOUS_SECRETS, SETTINGS, type Settings, secretProblems } from './settings.ts';
 
+export type { IdentityProviderSettings } from './identity-providers.ts';
+export { isLoopbackHost } from './identity-providers.ts';
 export type { Algorithm } from './settings.ts';
 
 export interface Config extends Settings {
@@ -17,6 +20,8 @@ export interface Config extends Settings {
   readonly secretSource: 'environment' | 'generated' | 'data-dir';
   /** Pepper for refresh-token hashes, when REFRESH_SECRET_KEY is set; otherwise derived. */
   readonly refreshSecretKey: Uint8Array | undefined;
+  /** IDENTITY_PROVIDERS and their IDP_<NAME>_* settings (SPEC §9), in the order named. */
+  readonly identityProviders: readonly IdentityProviderSettings[];
 }
 
 export class ConfigError extends Error {
@@ -57,6 +62,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
       problems.push(`${setting.name}: ${(error as Error).message}`);
     }
   }
+  // Read with the other settings, so one start-up names every bad variable at once.
+  const publicUrl = typeof values.publicUrl === 'string' ? values.publicUrl : 'http://localhost';
+  const identityProviders = parseIdentityProviders(env, publicUrl, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const settings = values as unknown as Settings;
   const secret = resolveSecret(env.SECRET_KEY, settings, problems);
@@ -72,6 +80,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     secretSource: secret.source,
     previousSecretKeys: Object.freeze(previous),
     refreshSecretKey: refresh ? Buffer.from(refresh, 'utf8') : undefined,
+    identityProviders: Object.freeze(identityProviders),
   });
 }
 

@@ -62,6 +62,8 @@ export interface Settings {
   readonly rateLimitAuthorize: RateLimit;
   readonly rateLimitPasskey: RateLimit;
   readonly requireVerifiedEmail: boolean;
+  /** False: no new accounts, neither at /register nor through an identity provider (SPEC §9). */
+  readonly allowSignup: boolean;
   readonly mailFrom: string;
   readonly totpIssuer: string;
 }
@@ -392,6 +394,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_AUTHORIZE', key: 'rateLimitAuthorize', parse: rateLimit('60/1m') },
   { name: 'RATE_LIMIT_PASSKEY', key: 'rateLimitPasskey', parse: rateLimit('30/1m') },
   { name: 'REQUIRE_VERIFIED_EMAIL', key: 'requireVerifiedEmail', parse: bool(false) },
+  { name: 'ALLOW_SIGNUP', key: 'allowSignup', parse: bool(true) },
   {
     name: 'MAIL_FROM',
     key: 'mailFrom',

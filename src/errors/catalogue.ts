@@ -60,7 +60,6 @@ export const ERRORS = {
   invalid_passkey: { status: 400, oauth: 'invalid_request' },
   passkey_exists: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
   passkeys_disabled: { status: 404, oauth: 'invalid_request', oauthStatus: 400 },
-  last_way_in: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
 
   // Accounts and mailed links.
   weak_password: { status: 422, oauth: 'invalid_request', oauthStatus: 400 },
@@ -69,6 +68,10 @@ export const ERRORS = {
   already_verified: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
   invalid_or_expired_token: { status: 400, oauth: 'invalid_request' },
   too_many_requests: { status: 429, oauth: 'invalid_request', oauthStatus: 400 },
+  // ALLOW_SIGNUP=false: no new accounts (SPEC §9).
+  signup_disabled: { status: 403, oauth: 'access_denied' },
+  // Unlinking an identity that is the account's only way to sign in (SPEC §9).
+  last_sign_in_method: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },
 
   // The client registry.
   client_not_confidential: { status: 409, oauth: 'invalid_request', oauthStatus: 400 },

@@ -108,6 +108,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     );
   });
   services.mailer.useLog(app.log.child({ component: 'mail' }));
+  services.identityProviders.start(app.log.child({ component: 'identity-providers' }));
   app.addHook('onClose', () => runtime.close());
 
   app.setErrorHandler((error, request, reply) => {

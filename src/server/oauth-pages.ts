@@ -59,7 +59,7 @@ const framed = new Map<string, string>();
 function template(file: string, path: string): string {
   let text = framed.get(file);
   if (text === undefined) {
-    text = renderPage(path, `oauth/${file}`);
+    text = renderPage(path, file.includes('/') ? file : `oauth/${file}`);
     framed.set(file, text);
   }
   return text;
@@ -134,6 +134,25 @@ export function authorizeErrorPage(input: { title: string; detail: string }): st
   return fill(template('authorize-error.html', '/authorize'), {
     title: input.title,
     detail: input.detail,
+  });
+}
+
+/** A sign-in through an identity provider that did not happen (SPEC §9): why, and what next. */
+export function identityProblemPage(input: {
+  title: string;
+  provider: string;
+  reason: string;
+  detail: string;
+  action: string;
+  actionHref: string;
+}): string {
+  return fill(template('identity/problem.html', '/login'), {
+    title: input.title,
+    provider: input.provider,
+    reason: input.reason,
+    detail: input.detail,
+    action: input.action,
+    action_href: input.actionHref,
   });
 }
 

@@ -32,6 +32,8 @@ const SQLITE_COLUMNS: Readonly<Record<string, ConflictField>> = {
   'webauthn_credentials.credential_id': 'id',
   'webauthn_credentials.id': 'id',
   'webauthn_challenges.challenge': 'id',
+  // "UNIQUE constraint failed: identities.provider, identities.subject": one account per identity.
+  'identities.provider': 'id',
 };
 
 const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
@@ -51,6 +53,7 @@ const PG_CONSTRAINTS: Readonly<Record<string, ConflictField>> = {
   webauthn_credentials_credential_id_key: 'id',
   webauthn_credentials_pkey: 'id',
   webauthn_challenges_pkey: 'id',
+  identities_pkey: 'id',
 };
 
 const SQLITE_UNIQUE = /^UNIQUE constraint failed: ([\w.]+)/;

@@ -9,6 +9,7 @@ import {
 import { type ClientRepository, createClientRepository } from './clients.ts';
 import { type ConsentRepository, createConsentRepository } from './consents.ts';
 import type { Database } from './database.ts';
+import { createIdentityRepository, type IdentityRepository } from './identities.ts';
 import { createMfaChallengeRepository, type MfaChallengeRepository } from './mfa-challenges.ts';
 import {
   createPasskeyChallengeRepository,
@@ -36,6 +37,7 @@ export * from './clients.ts';
 export * from './consents.ts';
 export { type Database, openDatabase } from './database.ts';
 export { ConflictError, type ConflictField } from './errors.ts';
+export * from './identities.ts';
 export * from './mfa-challenges.ts';
 export { migrateToLatest } from './migrate.ts';
 export * from './passkeys.ts';
@@ -62,6 +64,7 @@ export interface Store {
   consents: ConsentRepository;
   passkeys: PasskeyRepository;
   passkeyChallenges: PasskeyChallengeRepository;
+  identities: IdentityRepository;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -110,6 +113,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     consents: createConsentRepository(db),
     passkeys: createPasskeyRepository(db),
     passkeyChallenges: createPasskeyChallengeRepository(db),
+    identities: createIdentityRepository(db),
   };
 }
 

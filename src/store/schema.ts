@@ -17,6 +17,8 @@ export interface UsersTable {
   updated_at: number;
   /** Bumped by every change of credentials or rights (a password, deactivation, a lost right). */
   security_version: number;
+  /** 0: made through an identity provider, no password yet (password_hash is ''). */
+  has_password: number;
 }
 
 export interface SessionsTable {
@@ -189,6 +191,16 @@ export interface WebauthnChallengesTable {
   expires_at: number;
 }
 
+/** An account's identities at other providers (SPEC §9): one row per (provider, subject). */
+export interface IdentitiesTable {
+  provider: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  linked_at: number;
+  last_used_at: number | null;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -206,4 +218,5 @@ export interface Schema {
   consents: ConsentsTable;
   webauthn_credentials: WebauthnCredentialsTable;
   webauthn_challenges: WebauthnChallengesTable;
+  identities: IdentitiesTable;
 }

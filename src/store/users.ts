@@ -19,17 +19,28 @@ export interface User {
   updatedAt: number;
   /** Bumped by every change of credentials or rights; a sign-in that saw an older one is void. */
   securityVersion: number;
+  /** False for an account made through an identity provider that has set no password yet. */
+  hasPassword: boolean;
 }
 
-export interface NewUser extends Omit<User, 'updatedAt' | 'securityVersion'> {
+export interface NewUser extends Omit<User, 'updatedAt' | 'securityVersion' | 'hasPassword'> {
   emailNorm: string;
   usernameNorm: string;
+  /** Default true; false with an empty passwordHash for an account made through a provider. */
+  hasPassword?: boolean;
 }
 
 export type UserPatch = Partial<
   Pick<
     User,
-    'email' | 'username' | 'passwordHash' | 'isActive' | 'isSuperuser' | 'isVerified' | 'scopes'
+    | 'email'
+    | 'username'
+    | 'passwordHash'
+    | 'hasPassword'
+    | 'isActive'
+    | 'isSuperuser'
+    | 'isVerified'
+    | 'scopes'
   >
 > & {
   emailNorm?: string;
@@ -105,6 +116,7 @@ const ROW_COLUMNS = [
   'created_at',
   'updated_at',
   'security_version',
+  'has_password',
 ] as const satisfies ReadonlyArray<keyof UsersTable>;
 const insertUser = prepare(ROW_COLUMNS, (db, p) => db.insertInto('users').values(p).returningAll());
 
@@ -236,6 +248,7 @@ function toRow(user: NewUser): Required<Insertable<UsersTable>> {
     created_at: user.createdAt,
     updated_at: user.createdAt,
     security_version: 0,
+    has_password: flag(user.hasPassword ?? true),
   };
 }
 
@@ -246,6 +259,7 @@ function toColumns(patch: UserPatch): Updateable<UsersTable> {
   if (patch.username !== undefined) columns.username = patch.username;
   if (patch.usernameNorm !== undefined) columns.username_norm = patch.usernameNorm;
   if (patch.passwordHash !== undefined) columns.password_hash = patch.passwordHash;
+  if (patch.hasPassword !== undefined) columns.has_password = flag(patch.hasPassword);
   if (patch.isActive !== undefined) columns.is_active = flag(patch.isActive);
   if (patch.isSuperuser !== undefined) columns.is_superuser = flag(patch.isSuperuser);
   if (patch.isVerified !== undefined) columns.is_verified = flag(patch.isVerified);
@@ -266,6 +280,7 @@ function toUser(row: Selectable<UsersTable>): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     securityVersion: Number(row.security_version),
+    hasPassword: Number(row.has_password) === 1,
   };
 }
 

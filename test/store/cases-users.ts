@@ -41,6 +41,7 @@ export const userCases: StoreCase[] = [
         createdAt: FAR_FUTURE,
         updatedAt: FAR_FUTURE,
         securityVersion: 0,
+        hasPassword: true,
       };
       assert.deepEqual(await store.users.create(input), expected);
       assert.deepEqual(await store.users.findById(input.id), expected);

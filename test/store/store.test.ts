@@ -22,6 +22,7 @@ import { auditCases } from './cases-audit.ts';
 import { authorizationCases } from './cases-authorization.ts';
 import { clientCases } from './cases-clients.ts';
 import { hotPathCases } from './cases-hot-paths.ts';
+import { identityCases } from './cases-identities.ts';
 import { passkeyCases } from './cases-passkeys.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
@@ -40,6 +41,7 @@ const cases: StoreCase[] = [
   ...clientCases,
   ...authorizationCases,
   ...passkeyCases,
+  ...identityCases,
 ];
 
 for (const kind of testDatabases()) {

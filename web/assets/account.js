@@ -1,6 +1,7 @@
 // Account and security: profile, password, passkeys (passkeys.js), signed-in devices, apps with access (apps.js), deleting
 // the account.
 import { startApps } from './apps.js';
+import { startIdentities } from './identities.js';
 import { startPage } from './layout.js';
 import { startPasskeys } from './passkeys.js';
 import { livePolicy } from './policy.js';
@@ -256,5 +257,6 @@ if (user) {
     startTwoFactor(),
     startPasskeys(),
     startApps({ onRevoked: loadSessions }),
+    startIdentities(),
   ]);
 }

@@ -1,5 +1,6 @@
 // Sign in: username or email and password; a second factor when the account has one; the wait shown
 // when the server slows sign-ins down.
+import { showProviderButtons } from './identity-providers.js';
 import { startPage } from './layout.js';
 import {
   autofillSupported,
@@ -194,6 +195,7 @@ if (next !== '/') {
   $('[data-register-link]').href = `/register?next=${encodeURIComponent(next)}`;
 }
 $('[data-insecure]').hidden = window.isSecureContext;
+showProviderButtons($('[data-providers]'), next);
 // An app's login_hint (OpenID Connect) prefills the name; only a plausible one, and only as text.
 const hint = new URLSearchParams(location.search).get('login_hint');
 const remembered =

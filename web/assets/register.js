@@ -1,4 +1,5 @@
 // Create an account, with the password policy explained as the password is typed.
+import { showProviderButtons } from './identity-providers.js';
 import { startPage } from './layout.js';
 import { livePolicy } from './policy.js';
 import { ApiError, api } from './session.js';
@@ -71,6 +72,7 @@ form.addEventListener('submit', async (event) => {
 
 wireReveal();
 if (next !== '/') $('[data-login-link]').href = `/login?next=${encodeURIComponent(next)}`;
+showProviderButtons($('[data-providers]'), next);
 fields.email.focus();
 const user = await startPage();
 if (user) location.replace(next);

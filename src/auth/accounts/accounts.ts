@@ -202,7 +202,11 @@ async function replacePassword(
   const entries = await s.store.transaction(async (tx) => {
     // The bump refuses sign-ins that checked the old password and have not made their session yet;
     // the sessions they made already are listed (after this write) and ended below.
-    await tx.users.update(userId, { passwordHash, bumpSecurityVersion: true }, now);
+    await tx.users.update(
+      userId,
+      { passwordHash, hasPassword: true, bumpSecurityVersion: true },
+      now,
+    );
     const active = await tx.sessions.listActive(userId, now);
     const ended = active.filter((x) => x.id !== keepSessionId).map((x) => x.id);
     const made = await endSessionsIn(s, tx, ended, now);

@@ -37,7 +37,9 @@ export type AuditType =
   | 'passkey.rename'
   | 'passkey.remove'
   | 'passkey.login'
-  | 'passkey.counter_regression';
+  | 'passkey.counter_regression'
+  | 'identity.link'
+  | 'identity.unlink';
 
 export interface AuditEvent {
   type: AuditType;

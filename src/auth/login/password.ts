@@ -38,7 +38,7 @@ function attemptedLogin(login: string): Record<string, unknown> {
 async function loginFailed(
   s: Uses<'clock' | 'store'>,
   login: string,
-  reason: 'unknown_user' | 'bad_password' | 'inactive',
+  reason: 'unknown_user' | 'bad_password' | 'no_password' | 'inactive',
   user: User | undefined,
 ): Promise<AppError> {
   // Recorded for unknown users too, so both failures cost the same database work.
@@ -103,9 +103,14 @@ async function verifyLogin(
     await recordFailure(s, key, context);
     throw await loginFailed(s, login, 'unknown_user', undefined);
   }
-  if (!(await s.hasher.verify(user.passwordHash, password))) {
+  // An account made through an identity provider has no password (SPEC §9): the same answer as a
+  // wrong one, after the same work, so the password grant does not tell such accounts apart.
+  const matches = user.hasPassword
+    ? await s.hasher.verify(user.passwordHash, password)
+    : await s.hasher.verifyDummy(password);
+  if (!matches) {
     await recordFailure(s, key, { ...context, userId: user.id });
-    throw await loginFailed(s, login, 'bad_password', user);
+    throw await loginFailed(s, login, user.hasPassword ? 'bad_password' : 'no_password', user);
   }
   // A right password clears the failures of both names of the account (what users expect of "a
   // success resets it"), but not the account's own count while a second factor is still to come:

@@ -85,7 +85,8 @@ export async function resetPassword(
     // the link, as it would have before. The bump refuses sign-ins with the old password in flight.
     const changed = await tx.users.update(
       user.id,
-      { passwordHash, bumpSecurityVersion: true },
+      // An account made through an identity provider gets its first password here (SPEC §9).
+      { passwordHash, hasPassword: true, bumpSecurityVersion: true },
       now,
       { passwordHash: user.passwordHash },
     );

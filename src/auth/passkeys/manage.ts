@@ -35,29 +35,30 @@ export async function renamePasskey(
   });
 }
 
-/**
- * Whether the account keeps a way in once this passkey is gone. Every account has a password today
- * (no route removes it, and a reset mails a new one), so this holds; it is asked anyway, so that a
- * passwordless account added later cannot lose its last passkey.
- */
-function keepsAWayIn(user: User, passkeysLeft: number): boolean {
-  return user.passwordHash !== '' || passkeysLeft > 0;
-}
-
 export async function removePasskey(
   s: Uses<'clock' | 'store'>,
   user: User,
   id: string,
 ): Promise<void> {
   await s.store.transaction(async (tx) => {
+    // Holding the user's row orders this against an unlink of an identity (which holds it too), so
+    // the two cannot each remove what they think is not the last way in.
+    const held = await tx.users.findById(user.id);
+    if (!held || !(await tx.users.holdSecurityVersion(held.id, held.securityVersion)))
+      throw new AppError('edit_conflict', 'The account changed meanwhile: try again.');
     const passkey = await tx.passkeys.findById(id);
     // Another user's passkey is "not found" too: ids are not probed.
     if (!passkey || passkey.userId !== user.id) throw notFound('Passkey');
     const left = (await tx.passkeys.countByUser(user.id)) - 1;
-    if (!keepsAWayIn(user, left)) {
+    // An account with no password, no other passkey and no linked identity could never sign in.
+    if (
+      !held.hasPassword &&
+      left === 0 &&
+      (await tx.identities.listForUser(user.id)).length === 0
+    ) {
       throw new AppError(
-        'last_way_in',
-        'This passkey is the only way into the account: add another first.',
+        'last_sign_in_method',
+        'This passkey is the only way into the account: set a password or add another way in first.',
       );
     }
     if (!(await tx.passkeys.delete(user.id, id))) throw notFound('Passkey');

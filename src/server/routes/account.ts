@@ -15,6 +15,7 @@ import {
   endOwnSession,
   listOwnSessions,
 } from '../../auth/sessions/index.ts';
+import { AppError } from '../../errors/index.ts';
 import { callerOf } from '../authenticate.ts';
 import { clearSessionCookies } from '../cookies.ts';
 import { route } from '../route.ts';
@@ -33,9 +34,12 @@ export const register = route<{ Body: { email: string; username: string; passwor
       username: str(64),
       password: str(4096),
     }),
-    response: { 201: ref('User'), ...errorResponses([400, 409, 422, 429]) },
+    response: { 201: ref('User'), ...errorResponses([400, 403, 409, 422, 429]) },
   },
   handler: (s) => async (request, reply) => {
+    // ALLOW_SIGNUP=false: accounts come from an administrator (CLI, admin API) only (SPEC §9).
+    if (!s.config.allowSignup)
+      throw new AppError('signup_disabled', 'New accounts cannot be created on this server.');
     // Only these three fields are read: privileged fields in the body are never honoured.
     const { email, username, password } = request.body;
     const user = await registerAccount(s, { email, username, password });

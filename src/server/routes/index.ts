@@ -15,6 +15,7 @@ import * as audit from './audit.ts';
 import * as authorize from './authorize.ts';
 import * as browser from './browser.ts';
 import * as clients from './clients.ts';
+import * as idp from './identity-providers.ts';
 import * as oauth from './oauth.ts';
 import * as pages from './pages.ts';
 import * as passkeys from './passkeys.ts';
@@ -48,6 +49,14 @@ export async function routes(
     r.post('/authorize/decision', { limit: 'authorize' }, authorize.consentDecision);
     r.get('/logout', { limit: 'authorize' }, authorize.endSession);
     r.post('/logout/confirm', { limit: 'authorize' }, authorize.confirmLogout);
+  });
+
+  // Sign in with other identity providers (SPEC §9): redirects and HTML pages.
+  await app.register(async (scope) => {
+    idp.providerPages(scope);
+    const r = router(scope, opts.services);
+    r.get('/auth/:name/start', { limit: 'login' }, idp.start);
+    r.get('/auth/:name/callback', { limit: 'login' }, idp.callback);
   });
 
   const r = router(app, opts.services);
@@ -93,6 +102,8 @@ export async function routes(
   r.delete('/users/me/sessions/:id', { guard: user }, account.endSession);
   r.get('/users/me/apps', { guard: user }, apps.list);
   r.delete('/users/me/apps/:client_id', { guard: user }, apps.revoke);
+  r.get('/users/me/identities', { guard: user }, idp.identities);
+  r.delete('/users/me/identities/:name', { guard: user }, idp.unlink);
   r.get('/users/:username', { guard: user }, account.user);
 
   // Administration (superusers).
@@ -112,6 +123,8 @@ export async function routes(
   r.post('/login', { limit: 'login' }, browser.login);
   r.post('/session/refresh', { limit: 'refresh' }, browser.sessionRefresh);
   r.post('/password/check', none, browser.passwordCheck);
+  r.get('/auth/providers', none, idp.providers);
+  r.post('/auth/second-factor', { limit: 'totp' }, idp.secondFactor);
 
   // The web pages and their assets (hidden from the API document).
   await app.register(pages.assets);

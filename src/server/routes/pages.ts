@@ -19,6 +19,7 @@ export const PAGES: Readonly<Record<string, string>> = {
   '/forgot': 'forgot.html',
   '/reset': 'reset.html',
   '/verify': 'verify.html',
+  '/auth/second-factor': 'second-factor.html',
 };
 
 const partial = (name: string): string =>

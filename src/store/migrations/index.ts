@@ -10,6 +10,7 @@ import * as clients from './2026_12_03_000001_clients.ts';
 import * as oneCurrentSigningKey from './2026_12_03_000002_one_current_signing_key.ts';
 import * as authorization from './2026_12_04_000001_authorization.ts';
 import * as passkeys from './2026_12_05_000001_passkeys.ts';
+import * as identities from './2026_12_06_000001_identities.ts';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_23_000001_initial': initial,
@@ -22,6 +23,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_03_000002_one_current_signing_key': oneCurrentSigningKey,
   '2026_12_04_000001_authorization': authorization,
   '2026_12_05_000001_passkeys': passkeys,
+  '2026_12_06_000001_identities': identities,
 };
 
 export const migrationProvider: MigrationProvider = {
