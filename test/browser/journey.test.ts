@@ -82,6 +82,43 @@ for (const db of testDatabases()) {
       await page.close();
     });
 
+    it('holds a sign-in sent before the page script is ready: never in the address, sent once it is', async () => {
+      const target = newIdentity('early');
+      await register(server.app.services, target);
+      const page = await device.page();
+      // The page's script arrives late (a slow network): the form is there long before its handler.
+      let release = (): void => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route('**/assets/login.js', async (route) => {
+        await held;
+        await route.continue();
+      });
+      const navigations: string[] = [];
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame()) navigations.push(frame.url());
+      });
+      // 'commit': DOMContentLoaded itself waits for module scripts.
+      await page.goto(`${server.url}/login`, { waitUntil: 'commit' });
+      await page.getByLabel('Username or email').fill(target.username);
+      await page.getByLabel('Password', { exact: true }).fill(target.password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForTimeout(500);
+      assert.equal(new URL(page.url()).pathname, '/login', 'the browser did not submit the form');
+      assert.equal(new URL(page.url()).search, '', 'nothing was put in the address');
+      release();
+      // Once the script runs, the held submission goes through: signed in without a second click.
+      await page.getByRole('heading', { name: `Signed in as ${target.username}` }).waitFor();
+      for (const url of navigations) {
+        assert.ok(!url.includes(encodeURIComponent(target.password).slice(0, 8)), url);
+        assert.ok(!new URL(url).searchParams.has('password'), url);
+      }
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(`${server.url}/login`);
+      await page.close();
+    });
+
     it('refuses a wrong password with a clear message', async () => {
       const page = await device.page();
       await page.goto(`${server.url}/login`);

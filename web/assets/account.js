@@ -17,6 +17,7 @@ import {
   describeDevice,
   el,
   formatDate,
+  onSubmit,
   setFlash,
   showAlert,
   showFieldErrors,
@@ -51,7 +52,7 @@ function fillProfile() {
   profile.elements.username.value = user.username;
 }
 
-profile.addEventListener('submit', async (event) => {
+onSubmit(profile, async (event) => {
   event.preventDefault();
   clearAlert(profileAlert);
   clearFieldErrors(profile);
@@ -88,7 +89,7 @@ livePolicy(password.elements.new_password, $('[data-policy]', password), () => (
   email: user.email,
 }));
 
-password.addEventListener('submit', async (event) => {
+onSubmit(password, async (event) => {
   event.preventDefault();
   clearAlert(passwordAlert);
   clearFieldErrors(password);

@@ -11,6 +11,7 @@ import {
   confirmDialog,
   el,
   formatDay,
+  onSubmit,
   showAlert,
   toast,
 } from './ui.js';
@@ -257,7 +258,7 @@ function missing(body) {
   return errors;
 }
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(formAlert);
   const body = formBody();

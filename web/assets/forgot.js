@@ -2,13 +2,21 @@
 // the same answer, so the page never tells whether an account uses it.
 import { startPage } from './layout.js';
 import { ApiError, api } from './session.js';
-import { $, busy, clearAlert, clearFieldErrors, showAlert, showFieldErrors } from './ui.js';
+import {
+  $,
+  busy,
+  clearAlert,
+  clearFieldErrors,
+  onSubmit,
+  showAlert,
+  showFieldErrors,
+} from './ui.js';
 
 const form = $('[data-form="forgot"]');
 const alert = $('[data-alert]');
 const sent = $('[data-sent]');
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(form);

@@ -14,6 +14,7 @@ import {
   $,
   clearAlert,
   clearFieldErrors,
+  onSubmit,
   safeNext,
   showAlert,
   showFieldErrors,
@@ -94,7 +95,7 @@ function failed(error) {
   form.elements.password.focus();
 }
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   if (waitUntil > Date.now()) return;
   clearAlert(alert);

@@ -10,6 +10,7 @@ import {
   confirmDialog,
   el,
   formatDate,
+  onSubmit,
   showAlert,
   showFieldErrors,
   timeAgo,
@@ -122,7 +123,7 @@ async function removePasskey(passkey, button) {
   await load();
 }
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(form);

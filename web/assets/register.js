@@ -8,6 +8,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  onSubmit,
   safeNext,
   setFlash,
   showAlert,
@@ -38,7 +39,7 @@ function missing() {
   return errors;
 }
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(form);

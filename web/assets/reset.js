@@ -9,6 +9,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  onSubmit,
   showAlert,
   showFieldErrors,
   wireReveal,
@@ -27,7 +28,7 @@ function dead(message) {
 
 livePolicy(form.elements.new_password, $('[data-policy]', form), () => ({}));
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(form);

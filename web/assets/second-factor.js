@@ -2,7 +2,15 @@
 // HttpOnly cookie; the code goes to POST /auth/second-factor, which sets the session cookies.
 import { startPage } from './layout.js';
 import { ApiError, api, refresh } from './session.js';
-import { $, clearAlert, clearFieldErrors, safeNext, showAlert, showFieldErrors } from './ui.js';
+import {
+  $,
+  clearAlert,
+  clearFieldErrors,
+  onSubmit,
+  safeNext,
+  showAlert,
+  showFieldErrors,
+} from './ui.js';
 
 const form = $('[data-form="second-factor"]');
 const alert = $('[data-alert]');
@@ -11,7 +19,7 @@ const submit = $('button[type="submit"]', form);
 const next = safeNext(new URLSearchParams(location.search).get('next'));
 if (next !== '/') $('[data-login-link]').href = `/login?next=${encodeURIComponent(next)}`;
 
-form.addEventListener('submit', async (event) => {
+onSubmit(form, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(form);

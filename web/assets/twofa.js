@@ -1,7 +1,17 @@
 // Two-step verification on /account: start (QR code and key), confirm with a code, show the ten
 // recovery codes once; turn it off with the password or a code.
 import { ApiError, api } from './session.js';
-import { $, $$, busy, clearAlert, clearFieldErrors, el, showAlert, showFieldErrors } from './ui.js';
+import {
+  $,
+  $$,
+  busy,
+  clearAlert,
+  clearFieldErrors,
+  el,
+  onSubmit,
+  showAlert,
+  showFieldErrors,
+} from './ui.js';
 
 const section = $('[data-twofa]');
 const alert = $('[data-twofa-alert]', section);
@@ -74,7 +84,7 @@ $('[data-twofa-cancel]', section).addEventListener('click', async () => {
   await load();
 });
 
-confirmForm.addEventListener('submit', async (event) => {
+onSubmit(confirmForm, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(confirmForm);
@@ -121,7 +131,7 @@ $('[data-twofa-keep]', section).addEventListener('click', () => {
   $('[data-twofa-off]', section).focus();
 });
 
-disableForm.addEventListener('submit', async (event) => {
+onSubmit(disableForm, async (event) => {
   event.preventDefault();
   clearAlert(alert);
   clearFieldErrors(disableForm);

@@ -22,6 +22,19 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/**
+ * Sends `form` through `handler` (which calls event.preventDefault() and fetch). A submission made
+ * before this page's script was ready was held by no-native-submit.js: it is sent now.
+ */
+export function onSubmit(form, handler) {
+  form.addEventListener('submit', handler);
+  form.setAttribute('data-armed', '');
+  if (form.hasAttribute('data-pending-submit')) {
+    form.removeAttribute('data-pending-submit');
+    form.requestSubmit();
+  }
+}
+
 const FLASH_KEY = 'portcullis.flash';
 
 /** A message for the next page (kept in this tab only). */
