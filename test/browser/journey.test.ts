@@ -102,6 +102,31 @@ for (const db of testDatabases()) {
       // 'commit': DOMContentLoaded itself waits for module scripts.
       await page.goto(`${server.url}/login`, { waitUntil: 'commit' });
       await page.getByLabel('Username or email').fill(target.username);
+      // Typing the password while the script is still on its way: its arrival must not move the
+      // caret (the rest of the password would land in the username field, in clear).
+      const half = Math.floor(target.password.length / 2);
+      await page.getByLabel('Password', { exact: true }).click();
+      await page.keyboard.type(target.password.slice(0, half));
+      release();
+      await page.locator('form[data-form="login"][data-armed]').waitFor({ state: 'attached' });
+      await page.keyboard.type(target.password.slice(half));
+      assert.equal(await page.getByLabel('Username or email').inputValue(), target.username);
+      assert.equal(
+        await page.getByLabel('Password', { exact: true }).inputValue(),
+        target.password,
+      );
+      // Again, held back, and this time the form is sent before the script is there.
+      release = () => {};
+      const heldAgain = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.unroute('**/assets/login.js');
+      await page.route('**/assets/login.js', async (route) => {
+        await heldAgain;
+        await route.continue();
+      });
+      await page.reload({ waitUntil: 'commit' });
+      await page.getByLabel('Username or email').fill(target.username);
       await page.getByLabel('Password', { exact: true }).fill(target.password);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.waitForTimeout(500);

@@ -7,6 +7,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  focusIfIdle,
   onSubmit,
   showAlert,
   showFieldErrors,
@@ -44,5 +45,5 @@ onSubmit(form, async (event) => {
   });
 });
 
-form.elements.email.focus();
+focusIfIdle(form.elements.email);
 await startPage();

@@ -14,6 +14,7 @@ import {
   $,
   clearAlert,
   clearFieldErrors,
+  focusIfIdle,
   onSubmit,
   safeNext,
   showAlert,
@@ -203,17 +204,18 @@ const remembered =
   sessionStorage.getItem('portcullis.username') ??
   (hint && hint.length <= 320 && ![...hint].some((c) => c.charCodeAt(0) < 0x20) ? hint : null);
 sessionStorage.removeItem('portcullis.username');
+// What the user typed before this script ran is theirs: neither replaced nor left by the caret.
 if (remembered) {
-  form.elements.username.value = remembered;
-  form.elements.password.focus();
+  if (!form.elements.username.value) form.elements.username.value = remembered;
+  focusIfIdle(form.elements.password);
 } else {
-  form.elements.username.focus();
+  focusIfIdle(form.elements.username);
 }
 const user = await startPage();
 if (user && !reauth) location.replace(next);
 else if (user && !remembered) {
-  form.elements.username.value = user.username;
-  form.elements.password.focus();
+  if (!form.elements.username.value) form.elements.username.value = user.username;
+  focusIfIdle(form.elements.password);
 }
 // Not awaited: the autofill ceremony waits, possibly for good, until the user picks a passkey.
 if (!user || reauth) startPasskeys();

@@ -8,6 +8,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  focusIfIdle,
   onSubmit,
   safeNext,
   setFlash,
@@ -74,6 +75,6 @@ onSubmit(form, async (event) => {
 wireReveal();
 if (next !== '/') $('[data-login-link]').href = `/login?next=${encodeURIComponent(next)}`;
 showProviderButtons($('[data-providers]'), next);
-fields.email.focus();
+focusIfIdle(fields.email);
 const user = await startPage();
 if (user) location.replace(next);

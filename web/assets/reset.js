@@ -9,6 +9,7 @@ import {
   busy,
   clearAlert,
   clearFieldErrors,
+  focusIfIdle,
   onSubmit,
   showAlert,
   showFieldErrors,
@@ -63,6 +64,6 @@ onSubmit(form, async (event) => {
 });
 
 wireReveal();
-if (token) form.elements.new_password.focus();
+if (token) focusIfIdle(form.elements.new_password);
 else dead('This link is incomplete. Open the link from the mail again, or ask for a new one.');
 await startPage();

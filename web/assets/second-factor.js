@@ -6,6 +6,7 @@ import {
   $,
   clearAlert,
   clearFieldErrors,
+  focusIfIdle,
   onSubmit,
   safeNext,
   showAlert,
@@ -45,5 +46,5 @@ onSubmit(form, async (event) => {
   submit.disabled = false;
 });
 
-form.elements.otp.focus();
+focusIfIdle(form.elements.otp);
 await startPage();

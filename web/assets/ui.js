@@ -35,6 +35,16 @@ export function onSubmit(form, handler) {
   }
 }
 
+/**
+ * Focuses `element` as a page opens, unless the user already is in a field: a script that loads
+ * late must not move the caret while they type (a password would land in the username field, in
+ * clear).
+ */
+export function focusIfIdle(element) {
+  const active = document.activeElement;
+  if (element && (active === null || active === document.body)) element.focus();
+}
+
 const FLASH_KEY = 'portcullis.flash';
 
 /** A message for the next page (kept in this tab only). */
