@@ -68,17 +68,20 @@ function sortKeys(value: unknown): unknown {
 
 /** sha256(prev_hash "\n" JSON array of the entry's columns), hex. */
 export function chainHash(prevHash: string, e: NewAuditEntry & { seq: number }): string {
-  const content = JSON.stringify([
-    e.seq,
-    e.at,
-    e.type,
-    e.actorId,
-    e.subjectId,
-    e.ip,
-    e.userAgent,
-    e.details,
-  ]);
-  return createHash('sha256').update(`${prevHash}\n${content}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n[${e.seq},${chainTail(e)}`, 'utf8')
+    .digest('hex');
+}
+
+/**
+ * The hashed JSON array after its first element (the seq): `at,type,…,details]`. PostgreSQL's
+ * one-statement sign-in (session-writes.ts) hashes the same text with the seq it takes there.
+ */
+export function chainTail(e: NewAuditEntry): string {
+  // JSON.stringify([seq, …rest]) is "[" + seq + "," + JSON.stringify(rest).slice(1) for an integer seq.
+  return JSON.stringify([e.at, e.type, e.actorId, e.subjectId, e.ip, e.userAgent, e.details]).slice(
+    1,
+  );
 }
 
 // Every login, refresh reuse, registration and admin change appends (see prepared.ts).

@@ -20,6 +20,7 @@ import {
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.ts';
 import { createRevocationRepository, type RevocationRepository } from './revocations.ts';
 import type { Schema } from './schema.ts';
+import { createSessionWrites, type SessionWrites } from './session-writes.ts';
 import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from './signing-keys.ts';
 import {
@@ -43,6 +44,7 @@ export { migrateToLatest } from './migrate.ts';
 export * from './passkeys.ts';
 export * from './refresh-tokens.ts';
 export * from './revocations.ts';
+export * from './session-writes.ts';
 export * from './sessions.ts';
 export * from './signing-keys.ts';
 export * from './totp.ts';
@@ -65,6 +67,8 @@ export interface Store {
   passkeys: PasskeyRepository;
   passkeyChallenges: PasskeyChallengeRepository;
   identities: IdentityRepository;
+  /** The writes of sign-in and rotation that span tables (one statement each on PostgreSQL). */
+  sessionWrites: SessionWrites;
   /**
    * Runs fn in one database transaction: committed if fn resolves, rolled back if it throws.
    * Inside fn use only `tx` (on SQLite the outer store waits for the transaction to end, so
@@ -114,6 +118,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     passkeys: createPasskeyRepository(db),
     passkeyChallenges: createPasskeyChallengeRepository(db),
     identities: createIdentityRepository(db),
+    sessionWrites: createSessionWrites(db),
   };
 }
 

@@ -1,8 +1,11 @@
 // The refresh_tokens table: keyed hashes of single-use refresh tokens, one chain per session.
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { mapConflict } from './errors.ts';
 import { prepare } from './prepared.ts';
-import type { RefreshTokensTable, Schema } from './schema.ts';
+import type { RefreshTokensTable, Schema, SessionsTable } from './schema.ts';
+import { type Session, toSession } from './sessions.ts';
+import { hasNul } from './text.ts';
+import { ROW_COLUMNS, toUser, type User } from './users.ts';
 
 export interface RefreshToken {
   hash: string;
@@ -18,6 +21,10 @@ export type NewRefreshToken = Omit<RefreshToken, 'usedAt'>;
 export interface RefreshTokenRepository {
   insert(t: NewRefreshToken): Promise<void>;
   findByHash(hash: string): Promise<RefreshToken | undefined>;
+  /** The token with its session and user, in one read (every refresh starts with it). */
+  findWithSession(
+    hash: string,
+  ): Promise<{ token: RefreshToken; session: Session; user: User } | undefined>;
   markUsed(hash: string, now: number): Promise<boolean>;
   deleteForSession(sessionId: string): Promise<number>;
 }
@@ -44,6 +51,50 @@ const markTokenUsed = prepare(['hash', 'now'], (db, p) =>
     .where('used_at', 'is', null),
 );
 
+// The columns of the three tables, prefixed so that none hides another in the joined row.
+const TOKEN_COLUMNS = [
+  'token_hash',
+  'session_id',
+  'user_id',
+  'created_at',
+  'expires_at',
+  'used_at',
+] as const satisfies ReadonlyArray<keyof RefreshTokensTable>;
+const SESSION_COLUMNS = [
+  'id',
+  'user_id',
+  'client_id',
+  'scope',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'user_agent',
+  'ip',
+  'revoked_at',
+  'auth_time',
+] as const satisfies ReadonlyArray<keyof SessionsTable>;
+const selectList = (alias: string, columns: readonly string[]): string =>
+  columns.map((c) => `${alias}.${c} as ${alias}_${c}`).join(', ');
+// A token's session and user exist while it does (foreign keys, ON DELETE CASCADE): an inner join.
+const withSession = prepare(['hash'], (db, p) => ({
+  compile: () =>
+    sql<Record<string, unknown>>`select ${sql.raw(
+      [
+        selectList('t', TOKEN_COLUMNS),
+        selectList('s', SESSION_COLUMNS),
+        selectList('u', ROW_COLUMNS),
+      ].join(', '),
+    )}
+from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = t.user_id
+where t.token_hash = ${p.hash}`.compile(db),
+}));
+
+function unprefixed<T>(row: Record<string, unknown>, alias: string, columns: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) out[c] = row[`${alias}_${c}`];
+  return out as T;
+}
+
 export function createRefreshTokenRepository(db: Kysely<Schema>): RefreshTokenRepository {
   return {
     async insert(t: NewRefreshToken): Promise<void> {
@@ -53,6 +104,17 @@ export function createRefreshTokenRepository(db: Kysely<Schema>): RefreshTokenRe
     async findByHash(hash: string): Promise<RefreshToken | undefined> {
       const row = (await byHash(db, { hash })).rows[0];
       return row && toRefreshToken(row);
+    },
+
+    async findWithSession(hash: string) {
+      if (hasNul(hash)) return undefined;
+      const row = (await withSession(db, { hash })).rows[0];
+      if (!row) return undefined;
+      return {
+        token: toRefreshToken(unprefixed(row, 't', TOKEN_COLUMNS)),
+        session: toSession(unprefixed(row, 's', SESSION_COLUMNS)),
+        user: toUser(unprefixed(row, 'u', ROW_COLUMNS)),
+      };
     },
 
     async markUsed(hash: string, now: number): Promise<boolean> {

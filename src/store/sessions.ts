@@ -167,7 +167,7 @@ export function createSessionRepository(db: Kysely<Schema>): SessionRepository {
   };
 }
 
-function toSession(row: Selectable<SessionsTable>): Session {
+export function toSession(row: Selectable<SessionsTable>): Session {
   return {
     id: row.id,
     userId: row.user_id,

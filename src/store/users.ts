@@ -102,7 +102,7 @@ const byEmailNorm = prepare(['value'], (db, p) =>
   db.selectFrom('users').selectAll().where('email_norm', '=', p.value),
 );
 // The columns toRow fills (every column of the table, as its Required<Insertable> type demands).
-const ROW_COLUMNS = [
+export const ROW_COLUMNS = [
   'id',
   'email',
   'email_norm',
@@ -267,7 +267,7 @@ function toColumns(patch: UserPatch): Updateable<UsersTable> {
   return columns;
 }
 
-function toUser(row: Selectable<UsersTable>): User {
+export function toUser(row: Selectable<UsersTable>): User {
   return {
     id: row.id,
     email: row.email,

@@ -24,6 +24,7 @@ import { clientCases } from './cases-clients.ts';
 import { hotPathCases } from './cases-hot-paths.ts';
 import { identityCases } from './cases-identities.ts';
 import { passkeyCases } from './cases-passkeys.ts';
+import { sessionWriteCases } from './cases-session-writes.ts';
 import { sessionCases } from './cases-sessions.ts';
 import { storeCases } from './cases-store.ts';
 import { tokenCases } from './cases-tokens.ts';
@@ -38,6 +39,7 @@ const cases: StoreCase[] = [
   ...auditCases,
   ...accountSecurityCases,
   ...hotPathCases,
+  ...sessionWriteCases,
   ...clientCases,
   ...authorizationCases,
   ...passkeyCases,

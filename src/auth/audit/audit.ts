@@ -2,7 +2,7 @@
 // records (pass the transaction's store), as its LAST statement: the append locks the chain head, and
 // taking that lock last in every transaction means no two transactions can wait on each other.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { canonicalJson, type Store } from '../../store/index.ts';
+import { canonicalJson, type NewAuditEntry, type Store } from '../../store/index.ts';
 
 export type AuditType =
   | 'login.success'
@@ -91,9 +91,10 @@ function clip(text: string | null | undefined, max: number): string | null {
   return text.length > max ? text.slice(0, max) : text;
 }
 
-export async function recordAudit(store: Store, event: AuditEvent): Promise<void> {
+/** The stored form of an event: the request's address and agent filled in, details scrubbed. */
+export function auditEntry(event: AuditEvent): NewAuditEntry {
   const context = requestContext.getStore();
-  await store.audit.append({
+  return {
     at: event.at ?? Date.now(),
     type: event.type,
     actorId: event.actorId,
@@ -101,6 +102,15 @@ export async function recordAudit(store: Store, event: AuditEvent): Promise<void
     ip: clip(event.ip ?? context?.ip, 64),
     userAgent: clip(event.userAgent ?? context?.userAgent, 512),
     details: canonicalJson(scrub(event.details ?? {})),
-  });
-  context?.onAudit?.(event.type);
+  };
+}
+
+/** Tells the request's listener (the metrics) that an entry of this type was written. */
+export function noteAudit(type: AuditType): void {
+  requestContext.getStore()?.onAudit?.(type);
+}
+
+export async function recordAudit(store: Store, event: AuditEvent): Promise<void> {
+  await store.audit.append(auditEntry(event));
+  noteAudit(event.type);
 }

@@ -3,13 +3,13 @@
 // ones: the same signing keys, sessions, rotation, reuse detection and deny-list.
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors/index.ts';
-import type { Store } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { Client } from '../clients/index.ts';
 import { effectiveScopes } from '../identity/index.ts';
 import type { Uses } from '../services.ts';
 import {
   type ClientInfo,
+  CodeSpentError,
   clientSessionId,
   endSessions,
   type LoginResult,
@@ -43,9 +43,6 @@ type GrantUses = Uses<
 // RFC 7636 §4.1: 43 to 128 unreserved characters.
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 const badGrant = (why: string): AppError => new AppError('invalid_grant', why);
-
-/** Marks a replay inside the exchange's transaction (rolled back, then answered). */
-class CodeSpent extends Error {}
 
 function requireGrant(client: Client, grant: string): void {
   if (!client.grantTypes.includes(grant)) {
@@ -108,18 +105,14 @@ export async function exchangeCode(
       {
         authTime: code.authTime,
         refreshToken: withRefresh,
-        // Spent in the session's own transaction: of two exchanges at once exactly one commits, and
-        // the loser then finds the session the winner started (and ends it).
-        before: async (tx: Store, sessionId: string) => {
-          if (!(await tx.authorizationCodes.consume(hash, s.clock(), sessionId))) {
-            throw new CodeSpent();
-          }
-        },
+        // Spent in the session's own write: of two exchanges at once exactly one commits, and the
+        // loser then finds the session the winner started (and ends it).
+        code: { hash, now: s.clock() },
         audit: { type: 'oauth.code_exchange', details: { grant: 'authorization_code' } },
       },
     );
   } catch (error) {
-    if (error instanceof CodeSpent) return replayed(s, hash);
+    if (error instanceof CodeSpentError) return replayed(s, hash);
     throw error;
   }
   const tokens: OAuthTokens = {

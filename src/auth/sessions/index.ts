@@ -13,6 +13,7 @@ export {
 export {
   CLIENT_SESSION_PREFIX,
   type ClientInfo,
+  CodeSpentError,
   clientSessionId,
   endOtherSessions,
   endSessions,

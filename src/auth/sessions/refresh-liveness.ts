@@ -3,7 +3,6 @@
 // honours them within the grace window, introspection does not.
 import type { RefreshToken, Session, User } from '../../store/index.ts';
 import type { Uses } from '../services.ts';
-import { findRefreshToken } from './refresh-lookup.ts';
 
 export type RefreshTokenState =
   | { live: false; why: 'unknown' | 'session_ended' | 'expired' | 'user_inactive' }
@@ -13,14 +12,21 @@ export async function refreshTokenState(
   s: Uses<'clock' | 'refreshTokens' | 'store'>,
   token: string,
 ): Promise<RefreshTokenState> {
-  const found = await findRefreshToken(s, token);
+  if (!s.refreshTokens.looksValid(token)) return { live: false, why: 'unknown' };
+  // By the current key first (refresh-lookup.ts); the token, its session and user in one read.
+  let found: { hash: string; token: RefreshToken; session: Session; user: User } | undefined;
+  for (const hash of s.refreshTokens.hashes(token)) {
+    const chain = await s.store.refreshTokens.findWithSession(hash);
+    if (chain) {
+      found = { hash, ...chain };
+      break;
+    }
+  }
   if (!found) return { live: false, why: 'unknown' };
-  const { row, hash } = found;
+  const { token: row, hash, session, user } = found;
   const now = s.clock();
-  const session = await s.store.sessions.findById(row.sessionId);
-  if (!session || session.revokedAt !== null) return { live: false, why: 'session_ended' };
+  if (session.revokedAt !== null) return { live: false, why: 'session_ended' };
   if (row.expiresAt <= now || session.expiresAt <= now) return { live: false, why: 'expired' };
-  const user = await s.store.users.findById(row.userId);
-  if (!user?.isActive) return { live: false, why: 'user_inactive' };
+  if (!user.isActive) return { live: false, why: 'user_inactive' };
   return { live: true, row, hash, session, user };
 }

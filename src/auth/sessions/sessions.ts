@@ -2,9 +2,9 @@
 // logout, ending sessions and RFC 7009 revocation.
 import { uuidv7 } from '../../crypto/random.ts';
 import { AppError } from '../../errors/index.ts';
-import type { Revocation, Store, User } from '../../store/index.ts';
+import type { Revocation, SessionStart, Store, User } from '../../store/index.ts';
 import type { AccessClaims } from '../../tokens/access-token.ts';
-import { type AuditEvent, recordAudit } from '../audit/index.ts';
+import { type AuditEvent, auditEntry, noteAudit, recordAudit } from '../audit/index.ts';
 import { effectiveScopes, grantScope, parseScope } from '../identity/index.ts';
 import type { Uses } from '../services.ts';
 import { type RefreshTokenState, refreshTokenState } from './refresh-liveness.ts';
@@ -60,9 +60,17 @@ export interface SessionOptions {
    * and the session it starts commit together); throwing rolls the sign-in back.
    */
   before?: (tx: Store, sessionId: string) => Promise<void>;
+  /**
+   * An authorization code this sign-in spends, in the session's own write: of two exchanges at
+   * once exactly one starts a session, and the other gets CodeSpentError.
+   */
+  code?: { hash: string; now: number };
   /** The audit entry of the sign-in (default login.success), with details added to its own. */
   audit?: { type: AuditEvent['type']; details: Record<string, unknown> };
 }
+
+/** The code of SessionOptions.code had been spent: nothing was written. */
+export class CodeSpentError extends Error {}
 
 // A session without a refresh token outlives its one access token by the verifier's leeway only.
 const ACCESS_ONLY_MARGIN_MS = 60_000;
@@ -98,15 +106,9 @@ export async function startSession(
   const expiresAt = withRefresh
     ? now + s.config.refreshTokenTtlSeconds * 1000
     : now + s.config.accessTokenTtlSeconds * 1000 + ACCESS_ONLY_MARGIN_MS;
-  await s.store.transaction(async (tx) => {
-    // The user was read before the slow password check: a password change, reset, deactivation or
-    // lost right that landed since then refuses the sign-in. Holding the row orders this
-    // transaction against such a change, which then sees (and ends) the session made here.
-    if (!(await tx.users.holdSecurityVersion(user.id, user.securityVersion))) {
-      throw changedDuringSignIn();
-    }
-    await options.before?.(tx, sessionId);
-    await tx.sessions.create({
+  const auditType = options.audit?.type ?? 'login.success';
+  const start: SessionStart = {
+    session: {
       id: sessionId,
       userId: user.id,
       clientId: client.clientId,
@@ -117,18 +119,23 @@ export async function startSession(
       userAgent: client.userAgent,
       ip: client.ip,
       authTime,
-    });
-    if (withRefresh) {
-      await tx.refreshTokens.insert({
-        hash: s.refreshTokens.hash(refreshToken),
-        sessionId,
-        userId: user.id,
-        createdAt: now,
-        expiresAt,
-      });
-    }
-    await recordAudit(tx, {
-      type: options.audit?.type ?? 'login.success',
+    },
+    // The user was read before the slow password check: a password change, reset, deactivation or
+    // lost right that landed since then refuses the sign-in. Holding the row orders this write
+    // against such a change, which then sees (and ends) the session made here.
+    securityVersion: user.securityVersion,
+    refreshToken: withRefresh
+      ? {
+          hash: s.refreshTokens.hash(refreshToken),
+          sessionId,
+          userId: user.id,
+          createdAt: now,
+          expiresAt,
+        }
+      : undefined,
+    code: options.code,
+    audit: auditEntry({
+      type: auditType,
       actorId: user.id,
       subjectId: user.id,
       ip: client.ip,
@@ -140,8 +147,22 @@ export async function startSession(
         scope,
         ...options.audit?.details,
       },
-    });
-  });
+    }),
+  };
+  const { before } = options;
+  const started = before
+    ? await s.store.transaction(async (tx) => {
+        // The user's row before anything the hook locks: the order every change of the user takes.
+        if (!(await tx.users.holdSecurityVersion(user.id, user.securityVersion))) {
+          return 'user_changed' as const;
+        }
+        await before(tx, sessionId);
+        return tx.sessionWrites.start(start);
+      })
+    : await s.store.sessionWrites.start(start);
+  if (started === 'user_changed') throw changedDuringSignIn();
+  if (started === 'code_spent') throw new CodeSpentError();
+  noteAudit(auditType);
   const tokens = await pairFor(s, user, sessionId, client.clientId, scope, refreshToken);
   return { user, tokens, sessionId, authTime };
 }
@@ -198,22 +219,19 @@ export async function refresh(
   const successor = s.refreshTokens.successor(token);
   const expiresAt = now + s.config.refreshTokenTtlSeconds * 1000;
   const successorHash = s.refreshTokens.hash(successor);
-  const rotated = await s.store.transaction(async (tx) => {
-    // The conditional update is the lock: of two concurrent refreshes exactly one wins.
-    if (!(await tx.refreshTokens.markUsed(hash, now))) return false;
-    await tx.refreshTokens.insert({
+  const rotated = await s.store.sessionWrites.rotate({
+    hash,
+    now,
+    successor: {
       hash: successorHash,
       sessionId: session.id,
       userId: user.id,
       createdAt: now,
       expiresAt,
-    });
-    // Conditional: a session ended since it was read above (logout, a password change) stays
-    // ended, and this rotation is rolled back.
-    if (!(await tx.sessions.touch(session.id, now, expiresAt))) throw sessionEnded();
-    return true;
+    },
   });
-  if (!rotated) {
+  if (rotated === 'session_ended') throw sessionEnded();
+  if (rotated === 'spent') {
     const used = await s.store.refreshTokens.findByHash(hash);
     const usedAt = used?.usedAt ?? now;
     const next = await s.store.refreshTokens.findByHash(successorHash);
