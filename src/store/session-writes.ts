@@ -1,6 +1,7 @@
 // The writes of the busiest paths, which span tables: starting a session (a sign-in, a code
-// exchange) and rotating a refresh token. On SQLite each is a transaction of the single-table
-// statements (node:sqlite answers them synchronously, so their number costs little). On
+// exchange) and rotating a refresh token. On SQLite each is a savepoint of the single-table
+// statements in a transaction shared by the writes of the same moment (node:sqlite answers
+// statements synchronously, so their number costs little; the commit is what costs). On
 // PostgreSQL each statement is a round trip through `pg` on the main thread, so each write is one
 // statement: data-modifying CTEs, committed on their own (or inside the caller's transaction).
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
@@ -8,6 +9,7 @@ import type { NewAuditEntry } from './audit-log.ts';
 import { chainTail, createAuditRepository } from './audit-log.ts';
 import { createAuthorizationCodeRepository } from './authorization-codes.ts';
 import { mapConflict } from './errors.ts';
+import { groupCommit } from './group-commit.ts';
 import { prepare } from './prepared.ts';
 import { createRefreshTokenRepository, type NewRefreshToken } from './refresh-tokens.ts';
 import type { Schema } from './schema.ts';
@@ -51,10 +53,13 @@ export function createSessionWrites(db: Kysely<Schema>): SessionWrites {
   return statementWrites(db);
 }
 
-/** One transaction (or the caller's) of the single-table statements, in the order the locks go. */
+/**
+ * The single-table statements, in the order the locks go: in the caller's transaction, or in one
+ * shared by the writes of the same moment (group-commit.ts), each its own savepoint.
+ */
 function statementWrites(db: Kysely<Schema>): SessionWrites {
   const inTransaction = <T>(fn: (trx: Kysely<Schema>) => Promise<T>): Promise<T> =>
-    db.isTransaction ? fn(db) : db.transaction().execute(fn);
+    db.isTransaction ? fn(db) : groupCommit(db)(fn);
   class Refused extends Error {
     readonly result: SessionStartResult | RotationResult;
     constructor(result: SessionStartResult | RotationResult) {
