@@ -1,10 +1,12 @@
 // The authorization_codes table: keyed hashes of the codes /authorize hands out, each bound to the
 // client, redirect URI, PKCE challenge, user, scopes, nonce and time of sign-in it was issued for.
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { selectList, unprefixed } from './joined.ts';
 import { prepare } from './prepared.ts';
 import type { AuthorizationCodesTable, Schema } from './schema.ts';
 import { hasNul } from './text.ts';
+import { ROW_COLUMNS, toUser, type User } from './users.ts';
 
 export interface AuthorizationCode {
   hash: string;
@@ -27,6 +29,8 @@ export type NewAuthorizationCode = Omit<AuthorizationCode, 'usedAt' | 'sessionId
 export interface AuthorizationCodeRepository {
   insert(code: NewAuthorizationCode): Promise<void>;
   findByHash(hash: string): Promise<AuthorizationCode | undefined>;
+  /** The code with its user, in one read (every exchange starts with it). */
+  findWithUser(hash: string): Promise<{ code: AuthorizationCode; user: User } | undefined>;
   /**
    * Marks the code used by the session its exchange starts (so a replay can end it), if it is
    * unused and unexpired; true for exactly one caller.
@@ -40,6 +44,30 @@ export interface AuthorizationCodeRepository {
 const byHash = prepare(['hash'], (db, p) =>
   db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', p.hash),
 );
+const CODE_COLUMNS = [
+  'code_hash',
+  'client_id',
+  'user_id',
+  'redirect_uri',
+  'code_challenge',
+  'scope',
+  'nonce',
+  'auth_time',
+  'security_version',
+  'created_at',
+  'expires_at',
+  'used_at',
+  'session_id',
+] as const satisfies ReadonlyArray<keyof AuthorizationCodesTable>;
+// A code's user exists while it does (ON DELETE CASCADE): an inner join.
+const withUser = prepare(['hash'], (db, p) => ({
+  compile: () =>
+    sql<Record<string, unknown>>`select ${sql.raw(
+      `${selectList('c', CODE_COLUMNS)}, ${selectList('u', ROW_COLUMNS)}`,
+    )}
+from authorization_codes c join users u on u.id = c.user_id
+where c.code_hash = ${p.hash}`.compile(db),
+}));
 const consumeCode = prepare(['hash', 'now', 'sessionId'], (db, p) =>
   db
     .updateTable('authorization_codes')
@@ -78,6 +106,16 @@ export function createAuthorizationCodeRepository(db: Kysely<Schema>): Authoriza
       if (hasNul(hash)) return undefined;
       const row = (await byHash(db, { hash })).rows[0];
       return row && toCode(row);
+    },
+
+    async findWithUser(hash: string) {
+      if (hasNul(hash)) return undefined;
+      const row = (await withUser(db, { hash })).rows[0];
+      if (!row) return undefined;
+      return {
+        code: toCode(unprefixed(row, 'c', CODE_COLUMNS)),
+        user: toUser(unprefixed(row, 'u', ROW_COLUMNS)),
+      };
     },
 
     async consume(hash: string, now: number, sessionId: string): Promise<boolean> {

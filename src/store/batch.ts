@@ -4,7 +4,7 @@
 // load, the requests parsed in one turn of the event loop each ask for a row; one `IN (…)` query
 // for all of them costs one round trip to PostgreSQL (one write and one read on the socket) or one
 // SQLite read transaction (three system calls for its locks), instead of one per request. Every
-// caller still gets a row read after its own request arrived: nothing is cached between turns.
+// caller still gets a row read after its own request arrived: nothing is cached between batches.
 // The batch runs after the current I/O callbacks (setImmediate), so a lone request waits for no
 // one.
 
@@ -37,18 +37,39 @@ export function batchedLookup<V>(
     }
   }
 
+  // One batch in flight at a time: the lookups made while one is out go in the next, sent as soon
+  // as it is back. Under load a batch then holds every request of a round trip, not of one turn.
+  let running = false;
+  let scheduled = false;
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void flush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (running || !pending) return;
+    const batch = pending;
+    pending = undefined;
+    running = true;
+    try {
+      await run(batch);
+    } finally {
+      running = false;
+      if (pending) schedule();
+    }
+  }
+
   return (key) =>
     new Promise<V | undefined>((resolve, reject) => {
-      if (!pending) {
-        const batch = new Map<string, Array<Waiter<V>>>();
-        pending = batch;
-        setImmediate(() => {
-          pending = undefined;
-          void run(batch);
-        });
-      }
+      pending ??= new Map();
       const waiters = pending.get(key);
       if (waiters) waiters.push({ resolve, reject });
       else pending.set(key, [{ resolve, reject }]);
+      schedule();
     });
 }

@@ -1,6 +1,7 @@
 // The refresh_tokens table: keyed hashes of single-use refresh tokens, one chain per session.
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { mapConflict } from './errors.ts';
+import { selectList, unprefixed } from './joined.ts';
 import { prepare } from './prepared.ts';
 import type { RefreshTokensTable, Schema, SessionsTable } from './schema.ts';
 import { type Session, toSession } from './sessions.ts';
@@ -51,7 +52,7 @@ const markTokenUsed = prepare(['hash', 'now'], (db, p) =>
     .where('used_at', 'is', null),
 );
 
-// The columns of the three tables, prefixed so that none hides another in the joined row.
+// The columns of the two tables besides users (users.ts has its own), for the joined read.
 const TOKEN_COLUMNS = [
   'token_hash',
   'session_id',
@@ -73,8 +74,6 @@ const SESSION_COLUMNS = [
   'revoked_at',
   'auth_time',
 ] as const satisfies ReadonlyArray<keyof SessionsTable>;
-const selectList = (alias: string, columns: readonly string[]): string =>
-  columns.map((c) => `${alias}.${c} as ${alias}_${c}`).join(', ');
 // A token's session and user exist while it does (foreign keys, ON DELETE CASCADE): an inner join.
 const withSession = prepare(['hash'], (db, p) => ({
   compile: () =>
@@ -88,12 +87,6 @@ const withSession = prepare(['hash'], (db, p) => ({
 from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = t.user_id
 where t.token_hash = ${p.hash}`.compile(db),
 }));
-
-function unprefixed<T>(row: Record<string, unknown>, alias: string, columns: readonly string[]): T {
-  const out: Record<string, unknown> = {};
-  for (const c of columns) out[c] = row[`${alias}_${c}`];
-  return out as T;
-}
 
 export function createRefreshTokenRepository(db: Kysely<Schema>): RefreshTokenRepository {
   return {

@@ -248,4 +248,16 @@ export const sessionWriteCases: StoreCase[] = [
       assert.equal(await store.refreshTokens.findWithSession('nul\u0000'), undefined);
     },
   },
+  {
+    name: 'authorizationCodes.findWithUser: the code and its user in one read',
+    async run({ store }) {
+      const user = await store.users.create(newUser({ scopes: ['read'] }));
+      const hash = await codeFor(store, user.id);
+      const found = await store.authorizationCodes.findWithUser(hash);
+      assert.deepEqual(found?.code, await store.authorizationCodes.findByHash(hash));
+      assert.deepEqual(found?.user, await store.users.findById(user.id));
+      assert.equal(await store.authorizationCodes.findWithUser('absent'), undefined);
+      assert.equal(await store.authorizationCodes.findWithUser('nul\u0000'), undefined);
+    },
+  },
 ];

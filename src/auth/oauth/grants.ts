@@ -65,8 +65,10 @@ export async function exchangeCode(
 ): Promise<OAuthTokens> {
   requireGrant(client, 'authorization_code');
   const hash = hashCode(input.code);
-  const code =
-    input.code.length <= 256 ? await s.store.authorizationCodes.findByHash(hash) : undefined;
+  // The code and its user in one read.
+  const found =
+    input.code.length <= 256 ? await s.store.authorizationCodes.findWithUser(hash) : undefined;
+  const code = found?.code;
   // Every failure is invalid_grant, and says no more: which check failed helps only an attacker.
   if (!code || code.clientId !== client.clientId) throw badGrant('The code is invalid.');
   if (code.usedAt !== null) return replayed(s, hash);
@@ -81,7 +83,7 @@ export async function exchangeCode(
   const challenge = createHash('sha256').update(input.codeVerifier).digest('base64url');
   if (challenge !== code.codeChallenge) throw badGrant('code_verifier does not match.');
 
-  const user = await s.store.users.findById(code.userId);
+  const user = found?.user;
   // A password change, deactivation or lost right since the sign-in voids the code.
   if (!user?.isActive || user.securityVersion !== code.securityVersion) {
     throw badGrant('The account changed since the sign-in: sign in again.');
