@@ -4,10 +4,13 @@ import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.ts';
 import { NodeSqliteDialect, openSqliteFile, SQLITE_MEMORY, sqliteAdapter } from './sqlite.ts';
+import type { SqliteHandle } from './sqlite-writes.ts';
 
 export interface Database {
   kysely: Kysely<Schema>;
   dialect: 'sqlite' | 'postgres';
+  /** SQLite: the file itself, for the writes that bypass Kysely (sqlite-writes.ts). */
+  sqlite?: SqliteHandle;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,8 @@ function queryLog(options: DatabaseOptions): { log?: (event: LogEvent) => void }
 }
 
 async function openSqlite(path: string, options: DatabaseOptions): Promise<Database> {
-  const adapter = sqliteAdapter(openSqliteFile(path));
+  const file = openSqliteFile(path);
+  const adapter = sqliteAdapter(file);
   const kysely = new Kysely<Schema>({
     dialect: new NodeSqliteDialect({ database: adapter }),
     ...queryLog(options),
@@ -60,6 +64,7 @@ async function openSqlite(path: string, options: DatabaseOptions): Promise<Datab
   return {
     kysely,
     dialect: 'sqlite',
+    sqlite: { db: file, onQuery: options.onQuery },
     async close(): Promise<void> {
       await kysely.destroy();
       // destroy() closes the file only if a query ran; close it ourselves otherwise.

@@ -23,6 +23,7 @@ import type { Schema } from './schema.ts';
 import { createSessionWrites, type SessionWrites } from './session-writes.ts';
 import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from './signing-keys.ts';
+import type { SqliteHandle } from './sqlite-writes.ts';
 import {
   createRecoveryCodeRepository,
   createTotpRepository,
@@ -81,7 +82,7 @@ export interface Store {
 
 export function createStore(db: Database): Store {
   return {
-    ...repositories(db.kysely),
+    ...repositories(db.kysely, db.sqlite),
     transaction: (fn) => db.kysely.transaction().execute((trx) => fn(transactionStore(trx))),
     ping: () => ping(db.kysely),
     close: () => db.close(),
@@ -100,7 +101,10 @@ function transactionStore(trx: Kysely<Schema>): Store {
   return tx;
 }
 
-function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 'close'> {
+function repositories(
+  db: Kysely<Schema>,
+  sqlite?: SqliteHandle,
+): Omit<Store, 'transaction' | 'ping' | 'close'> {
   return {
     users: createUserRepository(db),
     sessions: createSessionRepository(db),
@@ -118,7 +122,7 @@ function repositories(db: Kysely<Schema>): Omit<Store, 'transaction' | 'ping' | 
     passkeys: createPasskeyRepository(db),
     passkeyChallenges: createPasskeyChallengeRepository(db),
     identities: createIdentityRepository(db),
-    sessionWrites: createSessionWrites(db),
+    sessionWrites: createSessionWrites(db, sqlite),
   };
 }
 

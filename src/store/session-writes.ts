@@ -1,7 +1,7 @@
 // The writes of the busiest paths, which span tables: starting a session (a sign-in, a code
-// exchange) and rotating a refresh token. On SQLite each is a savepoint of the single-table
-// statements in a transaction shared by the writes of the same moment (node:sqlite answers
-// statements synchronously, so their number costs little; the commit is what costs). On
+// exchange) and rotating a refresh token. On SQLite they are grouped into shared commits and run
+// on node:sqlite directly (sqlite-writes.ts); inside a caller's transaction they are the
+// single-table statements through Kysely. On
 // PostgreSQL each statement is a round trip through `pg` on the main thread, so each write is one
 // statement: data-modifying CTEs, committed on their own (or inside the caller's transaction).
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
@@ -9,11 +9,11 @@ import type { NewAuditEntry } from './audit-log.ts';
 import { chainTail, createAuditRepository } from './audit-log.ts';
 import { createAuthorizationCodeRepository } from './authorization-codes.ts';
 import { mapConflict } from './errors.ts';
-import { groupCommit } from './group-commit.ts';
 import { prepare } from './prepared.ts';
 import { createRefreshTokenRepository, type NewRefreshToken } from './refresh-tokens.ts';
 import type { Schema } from './schema.ts';
 import { createSessionRepository, type NewSession } from './sessions.ts';
+import { type SqliteHandle, sqliteWrites } from './sqlite-writes.ts';
 import { createUserRepository } from './users.ts';
 
 export interface SessionStart {
@@ -48,18 +48,17 @@ export interface SessionWrites {
   rotate(rotation: Rotation): Promise<RotationResult>;
 }
 
-export function createSessionWrites(db: Kysely<Schema>): SessionWrites {
+/** `sqlite`: the root store's SQLite file (its writes are grouped, sqlite-writes.ts). */
+export function createSessionWrites(db: Kysely<Schema>, sqlite?: SqliteHandle): SessionWrites {
   if (db.getExecutor().adapter instanceof PostgresAdapter) return postgresWrites(db);
+  if (sqlite && !db.isTransaction) return sqliteWrites(db, sqlite);
   return statementWrites(db);
 }
 
-/**
- * The single-table statements, in the order the locks go: in the caller's transaction, or in one
- * shared by the writes of the same moment (group-commit.ts), each its own savepoint.
- */
+/** The single-table statements, in the order the locks go, in the caller's transaction. */
 function statementWrites(db: Kysely<Schema>): SessionWrites {
   const inTransaction = <T>(fn: (trx: Kysely<Schema>) => Promise<T>): Promise<T> =>
-    db.isTransaction ? fn(db) : groupCommit(db)(fn);
+    db.isTransaction ? fn(db) : db.transaction().execute(fn);
   class Refused extends Error {
     readonly result: SessionStartResult | RotationResult;
     constructor(result: SessionStartResult | RotationResult) {
