@@ -34,7 +34,7 @@ interface Profile {
 
 // First match wins: the category of a sample is that of the innermost frame that matches one.
 const CATEGORIES: Array<[string, (f: CallFrame) => boolean]> = [
-  ['SQLite (node:sqlite calls)', (f) => /(src|dist)\/store\/sqlite\.[jt]s/.test(f.url)],
+  ['SQLite (node:sqlite calls)', (f) => /(src|dist)\/store\/sqlite(-writes)?\.[jt]s/.test(f.url)],
   ['PostgreSQL driver (pg)', (f) => /node_modules\/pg(-[a-z]+)?\//.test(f.url)],
   ['Kysely', (f) => /node_modules\/kysely\//.test(f.url)],
   [

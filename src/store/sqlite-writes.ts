@@ -3,9 +3,9 @@
 // Through Kysely each statement is a query compiled, queued on the connection's mutex and awaited
 // (several promise turns, ~10 µs), though node:sqlite answers it synchronously in 1–15 µs. Here
 // the writes asked for in one turn of the event loop run as one synchronous block on Kysely's own
-// connection (held for the block, so no other query interleaves): BEGIN IMMEDIATE, a SAVEPOINT
-// per write (one that is refused or fails rolls back alone, exactly as its own transaction would
-// have), one COMMIT, then every caller is answered. The commit is the dear part of a SQLite
+// connection (held for the block, so no other query interleaves): BEGIN IMMEDIATE, the writes,
+// one COMMIT, then every caller is answered (a refused or failing write fails alone, exactly as
+// in its own transaction: see commitGroup). The commit is the dear part of a SQLite
 // write (every changed page appended to the WAL, two system calls each): concurrent writes that
 // change the same pages write them once. A lone write waits for no one (setImmediate).
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
@@ -81,30 +81,55 @@ function createSqliteWrites(kysely: Kysely<Schema>, handle: SqliteHandle): Sessi
 
   let pending: Unit[] | undefined;
 
+  /** One unit in a transaction of its own: how a group that failed is replayed. */
+  function commitAlone(unit: Unit): void {
+    raw.run('begin immediate');
+    let value: unknown;
+    try {
+      value = unit.work(raw);
+      raw.run('commit');
+    } catch (error) {
+      if (handle.db.isTransaction) raw.run('rollback');
+      unit.reject(error);
+      return;
+    }
+    unit.resolve(value);
+  }
+
   function commitGroup(units: Unit[]): void {
     const started = performance.now();
+    // No savepoints: a savepoint copies every page a write first touches into its journal, which
+    // costs more than the writes. A unit is refused (Refused) only before its first change, so a
+    // refusal needs no rollback; any other failure rolls the group back and each unit is replayed
+    // alone, so the one that fails fails by itself, as it would have in its own transaction.
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let failed = false;
     raw.run('begin immediate');
     try {
       for (const unit of units) {
-        raw.run('savepoint unit');
         try {
           outcomes.push({ ok: true, value: unit.work(raw) });
-          raw.run('release unit');
         } catch (error) {
-          // This write's changes only; the others stay.
-          raw.run('rollback to unit');
-          raw.run('release unit');
+          if (!(error instanceof Refused)) {
+            failed = true;
+            break;
+          }
           outcomes.push({ ok: false, error });
         }
       }
-      raw.run('commit');
+      if (failed) raw.run('rollback');
+      else raw.run('commit');
     } catch (error) {
-      // BEGIN succeeded but a savepoint or the COMMIT failed: nothing of the group is kept.
+      // The COMMIT itself failed: nothing of the group is kept.
       if (handle.db.isTransaction) raw.run('rollback');
-      throw error;
+      for (const unit of units) unit.reject(error);
+      return;
     } finally {
       handle.onQuery?.(performance.now() - started);
+    }
+    if (failed) {
+      for (const unit of units) commitAlone(unit);
+      return;
     }
     outcomes.forEach((outcome, i) => {
       const unit = units[i] as Unit;
@@ -229,27 +254,22 @@ function appendAudit(q: Raw, entry: NewAuditEntry): void {
 }
 
 function rotateIn(q: Raw, { hash, now, successor: t }: Rotation): RotationResult {
-  // The conditional update is the lock: of two concurrent refreshes exactly one wins.
-  if (
-    q.run(
-      'update refresh_tokens set used_at = ? where token_hash = ? and used_at is null',
-      now,
-      hash,
-    ) !== 1
-  ) {
-    return 'spent';
-  }
-  // Conditional: a session ended since it was read stays ended; the rotation rolls back.
-  if (
-    q.run(
-      'update sessions set last_used_at = ?, expires_at = ? where id = ? and revoked_at is null',
-      now,
-      t.expiresAt,
-      t.sessionId,
-    ) !== 1
-  ) {
+  // Judged by reads under the write lock, before any change (see commitGroup): of two concurrent
+  // refreshes exactly one finds the token unspent, since their units run one after the other.
+  const token = q.get('select used_at from refresh_tokens where token_hash = ?', hash);
+  if (!token || token.used_at !== null) return 'spent';
+  // A session ended since it was read stays ended, and its token unspent (as a rolled-back
+  // rotation leaves it).
+  if (!q.get('select 1 as live from sessions where id = ? and revoked_at is null', t.sessionId)) {
     throw new Refused('session_ended');
   }
+  q.run('update refresh_tokens set used_at = ? where token_hash = ?', now, hash);
+  q.run(
+    'update sessions set last_used_at = ?, expires_at = ? where id = ?',
+    now,
+    t.expiresAt,
+    t.sessionId,
+  );
   q.run(
     `insert into refresh_tokens (token_hash, session_id, user_id, created_at, expires_at, used_at)
       values (?, ?, ?, ?, ?, null)`,
