@@ -1,5 +1,12 @@
 // The users table: accounts, their normalised login names, roles and scopes.
-import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import {
+  type Insertable,
+  type Kysely,
+  PostgresAdapter,
+  type Selectable,
+  sql,
+  type Updateable,
+} from 'kysely';
 import { batchedLookup } from './batch.ts';
 import { mapConflict } from './errors.ts';
 import { prepare } from './prepared.ts';
@@ -86,6 +93,9 @@ export interface UserRepository {
 // GET /users/me reads a user by id on every request; every login reads one by name and every
 // registration inserts one (see prepared.ts).
 const byId = prepare(['id'], (db, p) => db.selectFrom('users').selectAll().where('id', '=', p.id));
+const byIds = prepare(['ids'], (db, p) =>
+  db.selectFrom('users').selectAll().where('id', '=', sql<string>`any(${p.ids})`),
+);
 // Every sign-in and code exchange holds the user's row (see holdSecurityVersion).
 const holdVersion = prepare(['id', 'securityVersion'], (db, p) =>
   db
@@ -124,13 +134,16 @@ export function createUserRepository(db: Kysely<Schema>): UserRepository {
   const one = async (id: string) => (await byId(db, { id })).rows[0];
   // Outside a transaction, reads by id made in one turn of the event loop share a query
   // (batch.ts); inside one, they run at once on the transaction's connection.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const lookup = db.isTransaction
     ? one
     : batchedLookup(
-        async (ids) =>
-          ids.length === 1
-            ? (await byId(db, { id: ids[0] })).rows
-            : db.selectFrom('users').selectAll().where('id', 'in', ids).execute(),
+        async (ids) => {
+          if (ids.length === 1) return (await byId(db, { id: ids[0] })).rows;
+          // PostgreSQL: one array parameter, so one query text (compiled once) for every batch.
+          if (postgres) return (await byIds(db, { ids })).rows;
+          return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+        },
         (row) => row.id,
       );
   const findById = async (id: string): Promise<User | undefined> => {
