@@ -1,52 +1,29 @@
 // The writes of the busiest paths, which span tables: starting a session (a sign-in, a code
 // exchange) and rotating a refresh token. On SQLite they are grouped into shared commits and run
 // on node:sqlite directly (sqlite-writes.ts); inside a caller's transaction they are the
-// single-table statements through Kysely. On
-// PostgreSQL each statement is a round trip through `pg` on the main thread, so each write is one
-// statement: data-modifying CTEs, committed on their own (or inside the caller's transaction).
+// single-table statements through Kysely. On PostgreSQL each statement is a round trip through
+// `pg` on the main thread, so each write is one statement: data-modifying CTEs, committed on their
+// own (or inside the caller's transaction).
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
-import type { NewAuditEntry } from './audit-log.ts';
 import { chainTail, createAuditRepository } from './audit-log.ts';
 import { createAuthorizationCodeRepository } from './authorization-codes.ts';
 import { mapConflict } from './errors.ts';
 import { prepare } from './prepared.ts';
-import { createRefreshTokenRepository, type NewRefreshToken } from './refresh-tokens.ts';
+import { createRefreshTokenRepository } from './refresh-tokens.ts';
 import type { Schema } from './schema.ts';
-import { createSessionRepository, type NewSession } from './sessions.ts';
+import type {
+  Rotation,
+  RotationResult,
+  SessionStart,
+  SessionStartResult,
+  SessionWrites,
+} from './session-write-types.ts';
+import { createSessionRepository } from './sessions.ts';
 import { type SqliteHandle, sqliteWrites } from './sqlite-writes.ts';
+
+export type * from './session-write-types.ts';
+
 import { createUserRepository } from './users.ts';
-
-export interface SessionStart {
-  session: NewSession & { authTime: number };
-  /** The user's row is held at this version, active: a change since it was read refuses. */
-  securityVersion: number;
-  refreshToken?: NewRefreshToken | undefined;
-  /** An authorization code spent by this sign-in (unused and unexpired at `now`). */
-  code?: { hash: string; now: number } | undefined;
-  /** The sign-in's audit entry, appended last (it locks the chain head). */
-  audit: NewAuditEntry;
-}
-
-export type SessionStartResult = 'started' | 'user_changed' | 'code_spent';
-
-export interface Rotation {
-  /** The token presented; spent here unless already spent. */
-  hash: string;
-  now: number;
-  /** Its successor, in the same session, expiring with it. */
-  successor: NewRefreshToken;
-}
-
-/**
- * rotated: the token was spent and its successor stored; spent: it had been spent already (reuse or
- * the grace window: the caller judges); session_ended: the session was ended since it was read.
- */
-export type RotationResult = 'rotated' | 'spent' | 'session_ended';
-
-export interface SessionWrites {
-  start(start: SessionStart): Promise<SessionStartResult>;
-  rotate(rotation: Rotation): Promise<RotationResult>;
-}
 
 /** `sqlite`: the root store's SQLite file (its writes are grouped, sqlite-writes.ts). */
 export function createSessionWrites(db: Kysely<Schema>, sqlite?: SqliteHandle): SessionWrites {

@@ -19,7 +19,7 @@ import type {
   SessionStart,
   SessionStartResult,
   SessionWrites,
-} from './session-writes.ts';
+} from './session-write-types.ts';
 
 export interface SqliteHandle {
   db: DatabaseSync;
