@@ -1,6 +1,7 @@
 // The authorization_codes table: keyed hashes of the codes /authorize hands out, each bound to the
 // client, redirect URI, PKCE challenge, user, scopes, nonce and time of sign-in it was issued for.
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { CLIENT_COLUMNS, type Client, toClient } from './clients.ts';
 import { mapConflict } from './errors.ts';
 import { selectList, unprefixed } from './joined.ts';
 import { prepare } from './prepared.ts';
@@ -31,6 +32,10 @@ export interface AuthorizationCodeRepository {
   findByHash(hash: string): Promise<AuthorizationCode | undefined>;
   /** The code with its user, in one read (every exchange starts with it). */
   findWithUser(hash: string): Promise<{ code: AuthorizationCode; user: User } | undefined>;
+  /** The code with its user and client, in one read (the exchange of a public client). */
+  findWithUserAndClient(
+    hash: string,
+  ): Promise<{ code: AuthorizationCode; user: User; client: Client } | undefined>;
   /**
    * Marks the code used by the session its exchange starts (so a replay can end it), if it is
    * unused and unexpired; true for exactly one caller.
@@ -66,6 +71,15 @@ const withUser = prepare(['hash'], (db, p) => ({
       `${selectList('c', CODE_COLUMNS)}, ${selectList('u', ROW_COLUMNS)}`,
     )}
 from authorization_codes c join users u on u.id = c.user_id
+where c.code_hash = ${p.hash}`.compile(db),
+}));
+// A code's client exists while it does (ON DELETE CASCADE) too.
+const withUserAndClient = prepare(['hash'], (db, p) => ({
+  compile: () =>
+    sql<Record<string, unknown>>`select ${sql.raw(
+      `${selectList('c', CODE_COLUMNS)}, ${selectList('u', ROW_COLUMNS)}, ${selectList('k', CLIENT_COLUMNS)}`,
+    )}
+from authorization_codes c join users u on u.id = c.user_id join clients k on k.client_id = c.client_id
 where c.code_hash = ${p.hash}`.compile(db),
 }));
 const consumeCode = prepare(['hash', 'now', 'sessionId'], (db, p) =>
@@ -115,6 +129,17 @@ export function createAuthorizationCodeRepository(db: Kysely<Schema>): Authoriza
       return {
         code: toCode(unprefixed(row, 'c', CODE_COLUMNS)),
         user: toUser(unprefixed(row, 'u', ROW_COLUMNS)),
+      };
+    },
+
+    async findWithUserAndClient(hash: string) {
+      if (hasNul(hash)) return undefined;
+      const row = (await withUserAndClient(db, { hash })).rows[0];
+      if (!row) return undefined;
+      return {
+        code: toCode(unprefixed(row, 'c', CODE_COLUMNS)),
+        user: toUser(unprefixed(row, 'u', ROW_COLUMNS)),
+        client: toClient(unprefixed(row, 'k', CLIENT_COLUMNS)),
       };
     },
 

@@ -120,6 +120,22 @@ export function createClientRepository(db: Kysely<Schema>): ClientRepository {
   };
 }
 
+/** Every column of the table (the joined reads of authorization-codes.ts). */
+export const CLIENT_COLUMNS = [
+  'client_id',
+  'name',
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'grant_types',
+  'scope',
+  'token_endpoint_auth_method',
+  'id_token_signed_response_alg',
+  'first_party',
+  'secret_hash',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof ClientsTable>;
+
 function toRow(client: NewClient): Required<Insertable<ClientsTable>> {
   return {
     client_id: client.clientId,
@@ -154,7 +170,7 @@ function toColumns(patch: ClientPatch): Updateable<ClientsTable> {
   return columns;
 }
 
-function toClient(row: Selectable<ClientsTable>): Client {
+export function toClient(row: Selectable<ClientsTable>): Client {
   return {
     clientId: row.client_id,
     name: row.name,

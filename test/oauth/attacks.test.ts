@@ -495,6 +495,24 @@ for (const db of testDatabases()) {
       );
       assert.equal(stranger.status, 401);
       assert.equal(stranger.body.error, 'invalid_client');
+      // A confidential client's own code with its client_id alone (no secret): the code naming the
+      // client does not authenticate it. The code is still good with the secret afterwards.
+      const theirs = await code(confidential);
+      const bare = {
+        grant_type: 'authorization_code',
+        code: theirs.code,
+        code_verifier: theirs.verifier,
+        client_id: confidential.client_id,
+        redirect_uri: CB,
+      };
+      const unauthenticated = await world.api.post('/token', bare, { form: true });
+      assert.equal(unauthenticated.status, 401);
+      assert.equal(unauthenticated.body.error, 'invalid_client');
+      const withSecret = await exchange(
+        { code: theirs.code, code_verifier: theirs.verifier },
+        confidential,
+      );
+      assert.equal(withSecret.status, 200, withSecret.text);
     });
 
     it('a deleted client’s tokens are refused at once: code-flow sessions and client_credentials', async () => {

@@ -249,7 +249,7 @@ export const sessionWriteCases: StoreCase[] = [
     },
   },
   {
-    name: 'authorizationCodes.findWithUser: the code and its user in one read',
+    name: 'authorizationCodes.findWithUser(AndClient): the code with its user (and client) in one read',
     async run({ store }) {
       const user = await store.users.create(newUser({ scopes: ['read'] }));
       const hash = await codeFor(store, user.id);
@@ -258,6 +258,15 @@ export const sessionWriteCases: StoreCase[] = [
       assert.deepEqual(found?.user, await store.users.findById(user.id));
       assert.equal(await store.authorizationCodes.findWithUser('absent'), undefined);
       assert.equal(await store.authorizationCodes.findWithUser('nul\u0000'), undefined);
+      const withClient = await store.authorizationCodes.findWithUserAndClient(hash);
+      assert.deepEqual(withClient?.code, found?.code);
+      assert.deepEqual(withClient?.user, found?.user);
+      assert.deepEqual(
+        withClient?.client,
+        await store.clients.findById(found?.code.clientId ?? ''),
+      );
+      assert.equal(await store.authorizationCodes.findWithUserAndClient('absent'), undefined);
+      assert.equal(await store.authorizationCodes.findWithUserAndClient('nul\u0000'), undefined);
     },
   },
 ];

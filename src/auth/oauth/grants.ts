@@ -3,8 +3,9 @@
 // ones: the same signing keys, sessions, rotation, reuse detection and deny-list.
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors/index.ts';
+import type { AuthorizationCode, User } from '../../store/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import type { Client } from '../clients/index.ts';
+import { type Client, isConfidential } from '../clients/index.ts';
 import { effectiveScopes } from '../identity/index.ts';
 import type { Uses } from '../services.ts';
 import {
@@ -57,17 +58,50 @@ export function mustBeRegistered(tokenClient: TokenClient): Client {
   return tokenClient.client;
 }
 
+/** What a code exchange reads first: the code and its user. */
+export interface CodeRead {
+  code: AuthorizationCode;
+  user: User;
+}
+
+// Longer is no code of ours: not looked up.
+const MAX_CODE_LENGTH = 256;
+
+/**
+ * A public client presenting only its client_id: its row is read with the code's, one read for
+ * both. Undefined when that read does not settle who the client is (no such code, the code of
+ * another client, a confidential client): the caller then authenticates the client as for any
+ * grant, and the exchange reads the code again.
+ */
+export async function readPublicExchange(
+  s: Uses<'store'>,
+  clientId: string,
+  code: string,
+): Promise<{ client: Client; read: CodeRead } | undefined> {
+  if (code.length > MAX_CODE_LENGTH) return undefined;
+  const found = await s.store.authorizationCodes.findWithUserAndClient(hashCode(code));
+  // The same client row client authentication reads, and the same refusal of a confidential one.
+  if (!found || found.client.clientId !== clientId || isConfidential(found.client))
+    return undefined;
+  return { client: found.client, read: { code: found.code, user: found.user } };
+}
+
 export async function exchangeCode(
   s: GrantUses,
   client: Client,
   input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined },
   info: ClientInfo,
+  /** The code and user readPublicExchange read already. */
+  read?: CodeRead,
 ): Promise<OAuthTokens> {
   requireGrant(client, 'authorization_code');
   const hash = hashCode(input.code);
   // The code and its user in one read.
   const found =
-    input.code.length <= 256 ? await s.store.authorizationCodes.findWithUser(hash) : undefined;
+    read ??
+    (input.code.length <= MAX_CODE_LENGTH
+      ? await s.store.authorizationCodes.findWithUser(hash)
+      : undefined);
   const code = found?.code;
   // Every failure is invalid_grant, and says no more: which check failed helps only an attacker.
   if (!code || code.clientId !== client.clientId) throw badGrant('The code is invalid.');

@@ -19,6 +19,7 @@ export {
   exchangeCode,
   mustBeRegistered,
   type OAuthTokens,
+  readPublicExchange,
   refreshGrant,
 } from './grants.ts';
 export {
