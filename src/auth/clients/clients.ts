@@ -35,6 +35,17 @@ export interface ClientInput {
 
 export type ClientPatchInput = Partial<ClientInput>;
 
+/**
+ * A random client_id that never starts with '-' or '_': one starting with '-' reads as an option
+ * on a command line (`portcullis client show -8x…` failed on such an id).
+ */
+function newClientId(): string {
+  for (;;) {
+    const id = randomToken(16);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 export function isConfidential(client: Pick<Client, 'tokenEndpointAuthMethod'>): boolean {
   return client.tokenEndpointAuthMethod !== 'none';
 }
@@ -65,7 +76,7 @@ export async function createClient(
     const created = await tx.clients.create({
       ...fields,
       // 128 random bits: not a secret, but not guessable or enumerable either.
-      clientId: randomToken(16),
+      clientId: newClientId(),
       secretHash: clientSecret === undefined ? null : hashSecret(clientSecret),
       createdAt: now,
     });
