@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { register } from '../../src/auth/accounts/index.ts';
+import { endAllSessionsOf } from '../../src/auth/sessions/index.ts';
 import { launchChromium, newDevice, screenshot } from '../support/browser.ts';
 import { newIdentity } from '../support/http.ts';
 import { testDatabases } from '../support/postgres.ts';
@@ -204,6 +205,38 @@ for (const db of testDatabases()) {
       } finally {
         await adminDevice.close();
         await userDevice.close();
+      }
+    });
+
+    it('a refused refresh tells its own reason, even when the page checks in meanwhile', async () => {
+      // The refusal's cookies reach the page before its reason does: the minute's check that runs in
+      // between must not read the missing cookie as "signed out in another tab".
+      const proxy = await startProxy(server.url);
+      const device = await newDevice(browser, proxy.url);
+      try {
+        const who = newIdentity('user');
+        const user = await register(server.app.services, who);
+        const page = await device.page();
+        await page.clock.install();
+        await signIn(page, who, '/account', proxy.url);
+        // The page's first calls are answered before the session ends (else one of them refreshes).
+        await page.waitForLoadState('networkidle');
+        await endAllSessionsOf(server.app.services, user.id, user.id);
+        // The scheduled refresh (three quarters of the minute) is refused; only its headers arrive.
+        const holding = proxy.hold('/session/refresh', 1);
+        await page.clock.runFor(50_000);
+        const [held] = await holding;
+        const answer = await held?.forwardHeaders();
+        assert.equal(answer?.status, 401);
+        await page.waitForFunction("!document.cookie.includes('__Host-portcullis_csrf=')");
+        // The minute's check runs while the refusal's reason is still on its way.
+        await page.clock.runFor(15_000);
+        await answer?.finish();
+        await page.waitForURL(/\/login\?next=%2Faccount$/);
+        await page.getByText('You were signed out. The session has ended.').waitFor();
+      } finally {
+        await device.close();
+        await proxy.close();
       }
     });
 

@@ -8,6 +8,11 @@ export interface HeldRequest {
   cookie: string;
   /** Sends the request on and its answer back to the browser; resolves to the status code. */
   forward(): Promise<number>;
+  /**
+   * Sends the request on and only the answer's status and headers back (the browser applies its
+   * cookies); the body follows when `finish` is called.
+   */
+  forwardHeaders(): Promise<{ status: number; finish(): Promise<void> }>;
 }
 
 export interface HoldingProxy {
@@ -37,28 +42,47 @@ export async function startProxy(target: string): Promise<HoldingProxy> {
   const server = createServer(async (req, res) => {
     const payload = await body(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // Sends the request upstream and hands its answer to `onAnswer`.
+    const upstreamCall = (
+      onAnswer: (answer: IncomingMessage) => void,
+      reject: (e: Error) => void,
+    ) => {
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        onAnswer,
+      );
+      out.on('error', reject);
+      out.end(payload);
+    };
     const held: HeldRequest = {
       path,
       cookie: req.headers.cookie ?? '',
       forward: () =>
-        new Promise((resolve, reject) => {
-          const out = request(
-            {
-              host: upstream.hostname,
-              port: upstream.port,
-              path: req.url,
-              method: req.method,
-              headers: req.headers,
-            },
-            (answer) => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              answer.pipe(res);
-              answer.on('end', () => resolve(answer.statusCode ?? 502));
-            },
-          );
-          out.on('error', reject);
-          out.end(payload);
-        }),
+        new Promise((resolve, reject) =>
+          upstreamCall((answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            answer.on('end', () => resolve(answer.statusCode ?? 502));
+          }, reject),
+        ),
+      forwardHeaders: () =>
+        new Promise((resolve, reject) =>
+          upstreamCall(async (answer) => {
+            const rest = await body(answer);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.flushHeaders();
+            resolve({
+              status: answer.statusCode ?? 502,
+              finish: () => new Promise<void>((done) => res.end(rest, () => done())),
+            });
+          }, reject),
+        ),
     };
     if (holding && holding.path === path) {
       const h = holding;

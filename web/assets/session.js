@@ -208,7 +208,9 @@ export function watch() {
   if (record) scheduleFrom(record);
   else refresh();
   const check = () => {
-    if (over) return;
+    // A refresh in flight reports its own outcome: its answer clears the cookies before its reason
+    // can be read, and reading the missing cookie here would give the wrong one ("another tab").
+    if (over || refreshing) return;
     if (!hasSession()) {
       ended('You signed out in another tab.');
       return;
